@@ -1,0 +1,167 @@
+package localdir
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"math/rand/v2"
+	"os"
+	"path"
+	"sync"
+
+	"github.com/jointcloud/jcs/engine/space"
+)
+
+// copyBufferSize is the buffer that carries sources without io.WriterTo into the file. It is
+// larger than io.Copy's 32 KiB so that a multi-GiB shard costs fewer write syscalls.
+const copyBufferSize = 1 << 20
+
+var copyBuffers = sync.Pool{New: func() any { b := make([]byte, copyBufferSize); return &b }}
+
+// Put implements space.Space: it writes r to a temporary file, fsyncs it, renames it over name
+// and fsyncs the directory. If r implements io.WriterTo, r writes straight into the file. The
+// temporary file is removed on every failure before the rename.
+//
+// One failure breaks the contract's "nothing new is visible": if fsyncing the directory fails
+// after the rename, the blob is visible but its durability is unknown, so Put reports the error.
+// The old blob is gone by then, and there is nothing to roll back to.
+func (s *Space) Put(ctx context.Context, name string, r io.Reader, size int64) error {
+	if err := s.check(ctx, "put", name); err != nil {
+		return err
+	}
+	tmp, err := s.writeTemp(ctx, r, size)
+	if err != nil {
+		return putError(name, err)
+	}
+	if err := s.publish(ctx, tmp, name); err != nil {
+		s.root.Remove(tmp)
+		return putError(name, err)
+	}
+	return nil
+}
+
+// putError wraps err without turning "not exist" into space.ErrNotExist, which would be
+// meaningless for a Put.
+func putError(name string, err error) error {
+	return fmt.Errorf("localdir: put %q: %w", name, err)
+}
+
+// writeTemp copies r into a new durable temporary file and returns its name. On failure it
+// removes the file.
+func (s *Space) writeTemp(ctx context.Context, r io.Reader, size int64) (string, error) {
+	f, tmp, err := s.createTemp()
+	if err != nil {
+		return "", err
+	}
+	err = copyChecked(ctx, f, r, size)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		s.root.Remove(tmp)
+		return "", err
+	}
+	return tmp, nil
+}
+
+// createTemp creates a file with a fresh random name in TempDir. It recreates TempDir if
+// someone removed it, and retries on the unlikely name collision.
+func (s *Space) createTemp() (*os.File, string, error) {
+	var err error
+	for range 10 {
+		tmp := fmt.Sprintf("%s/%016x", TempDir, rand.Uint64())
+		var f *os.File
+		f, err = s.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, filePerm)
+		switch {
+		case err == nil:
+			return f, tmp, nil
+		case errors.Is(err, fs.ErrNotExist):
+			if err := s.ensureTempDir(); err != nil {
+				return nil, "", err
+			}
+		case !errors.Is(err, fs.ErrExist):
+			return nil, "", err
+		}
+	}
+	return nil, "", err
+}
+
+// publish renames tmp over name once the directory exists, and makes the rename durable.
+func (s *Space) publish(ctx context.Context, tmp, name string) error {
+	dir := path.Dir(name)
+	if err := s.ensureDir(dir); err != nil {
+		return err
+	}
+	// The last point at which cancellation can stop the Put: after the rename it is done.
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	err := s.root.Rename(tmp, name)
+	if isNotExist(err) {
+		// A directory we remembered was removed behind our back: create it again, once.
+		s.dirs.reset()
+		if err := s.ensureDir(dir); err != nil {
+			return err
+		}
+		err = s.root.Rename(tmp, name)
+	}
+	if err != nil {
+		return err
+	}
+	return s.syncDir(dir)
+}
+
+// copyChecked copies r into f, failing with ErrSizeMismatch unless r yields exactly size bytes
+// (when size >= 0), and with ctx's error once ctx is done.
+func copyChecked(ctx context.Context, f *os.File, r io.Reader, size int64) error {
+	w := &checkedWriter{ctx: ctx, f: f, size: size}
+	var err error
+	if wt, ok := r.(io.WriterTo); ok {
+		_, err = wt.WriteTo(w)
+	} else {
+		buf := copyBuffers.Get().(*[]byte)
+		_, err = io.CopyBuffer(w, r, *buf)
+		copyBuffers.Put(buf)
+	}
+	// Our own verdicts come first: a source's WriteTo may replace the error Write returned.
+	switch {
+	case w.tooLong:
+		return fmt.Errorf("%w: more than %d bytes", space.ErrSizeMismatch, size)
+	case ctx.Err() != nil:
+		return ctx.Err()
+	case err != nil:
+		return err
+	case size >= 0 && w.n != size:
+		return fmt.Errorf("%w: got %d bytes, want %d", space.ErrSizeMismatch, w.n, size)
+	}
+	return nil
+}
+
+// checkedWriter writes to f while counting bytes, so that the size check needs no second pass
+// over the file. It deliberately has no ReadFrom: io.CopyBuffer then uses the pooled buffer,
+// and every write goes through the checks here.
+type checkedWriter struct {
+	ctx     context.Context
+	f       *os.File
+	n       int64 // bytes written
+	size    int64 // announced size, or -1
+	tooLong bool  // the source yielded more than size bytes
+}
+
+func (w *checkedWriter) Write(p []byte) (int, error) {
+	if err := w.ctx.Err(); err != nil {
+		return 0, err
+	}
+	if w.size >= 0 && w.n+int64(len(p)) > w.size {
+		w.tooLong = true
+		return 0, space.ErrSizeMismatch
+	}
+	n, err := w.f.Write(p)
+	w.n += int64(n)
+	return n, err
+}
