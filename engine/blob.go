@@ -1,0 +1,319 @@
+package engine
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/jointcloud/jcs/engine/space"
+	"github.com/jointcloud/jcs/erasure"
+)
+
+// blobLayout is the index record of a blob: how its bytes were coded and which user space
+// holds each shard. Shard i of blob b is stored under shardName(b, i) in Spaces[i].
+type blobLayout struct {
+	ID         BlobID
+	K, N       int // data shards and total shards; K == 1 is replication
+	Chunk      int
+	Size       int64
+	Spaces     []SpaceID
+	Refs       uint64 // objects and parts that refer to the blob
+	CreateTime time.Time
+}
+
+// redundancy reports the blob's coding the way the /v1 API spells it.
+func (b *blobLayout) redundancy() Redundancy {
+	switch {
+	case b.K == 1 && b.N == 1:
+		return Redundancy{Type: RedundancyNone}
+	case b.K == 1:
+		return Redundancy{Type: RedundancyRep, RepCount: b.N}
+	}
+	return Redundancy{Type: RedundancyEC, K: b.K, N: b.N, ChunkSize: b.Chunk}
+}
+
+// shardPrefix is where every shard file lives within a space.
+const shardPrefix = "blobs/"
+
+// shardName is the name of shard i of a blob within its space: fanned out over 256
+// directories by the first byte of the (random) blob ID.
+func shardName(id BlobID, i int) string {
+	h := id.String()
+	return shardPrefix + h[:2] + "/" + h + "." + strconv.Itoa(i)
+}
+
+// parseShardName is the inverse of shardName.
+func parseShardName(name string) (id BlobID, index int, ok bool) {
+	const hexLen = 2 * len(BlobID{})
+	rest, found := cutPrefix(name, shardPrefix)
+	if !found || len(rest) < 3+hexLen+2 || rest[2] != '/' || rest[3+hexLen] != '.' {
+		return BlobID{}, 0, false
+	}
+	if _, err := fmt.Sscanf(rest[3:3+hexLen], "%x", &id); err != nil || rest[:2] != rest[3:5] {
+		return BlobID{}, 0, false
+	}
+	index, err := strconv.Atoi(rest[4+hexLen:])
+	return id, index, err == nil && index >= 0 && index < 256
+}
+
+func cutPrefix(s, prefix string) (string, bool) {
+	if len(s) < len(prefix) || s[:len(prefix)] != prefix {
+		return s, false
+	}
+	return s[len(prefix):], true
+}
+
+// blobTracker knows which blobs are being written (staged, not yet in the index) and which are
+// being read (pinned). The collector leaves both alone.
+type blobTracker struct {
+	mu     sync.Mutex
+	staged map[BlobID]int
+	pinned map[BlobID]int
+}
+
+func (t *blobTracker) add(m *map[BlobID]int, ids []BlobID) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if *m == nil {
+		*m = make(map[BlobID]int)
+	}
+	for _, id := range ids {
+		(*m)[id]++
+	}
+}
+
+func (t *blobTracker) remove(m map[BlobID]int, ids []BlobID) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, id := range ids {
+		if m[id]--; m[id] <= 0 {
+			delete(m, id)
+		}
+	}
+}
+
+func (t *blobTracker) stage(ids ...BlobID)   { t.add(&t.staged, ids) }
+func (t *blobTracker) unstage(ids ...BlobID) { t.remove(t.staged, ids) }
+func (t *blobTracker) pin(ids ...BlobID)     { t.add(&t.pinned, ids) }
+func (t *blobTracker) unpin(ids ...BlobID)   { t.remove(t.pinned, ids) }
+
+// busy reports whether a blob is being written or read.
+func (t *blobTracker) busy(id BlobID) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.staged[id] > 0 || t.pinned[id] > 0
+}
+
+// writeSpec says how to write a new blob.
+type writeSpec struct {
+	k, m, chunk int
+	affinity    SpaceID
+	size        int64       // exact size if known, else -1
+	observers   []io.Writer // see every byte, e.g. hashes
+}
+
+// sourceReader remembers the error its reader returned, so that a failed upload can tell the
+// client's fault (a broken body) from the storage's.
+type sourceReader struct {
+	r   io.Reader
+	err error
+}
+
+func (s *sourceReader) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	if err != nil && err != io.EOF {
+		s.err = err
+	}
+	return n, err
+}
+
+// writeBlob streams src into a new blob: placed on n distinct writable spaces, encoded, each
+// shard written by its space's Put in parallel. It returns once every shard is durable. The
+// blob is staged: the caller must commit a record that refers to it and then unstage it, or
+// call discardBlob. On error nothing is left staged, and shards already written are deleted.
+func (e *Engine) writeBlob(ctx context.Context, src io.Reader, w writeSpec) (blobLayout, error) {
+	codec, err := e.codec(w.k, w.m, w.chunk)
+	if err != nil {
+		return blobLayout{}, err
+	}
+	b := blobLayout{K: w.k, N: w.k + w.m, Chunk: w.chunk, Refs: 1, CreateTime: e.now()}
+	if _, err := rand.Read(b.ID[:]); err != nil {
+		return blobLayout{}, err
+	}
+	b.Spaces, err = place(b.ID, e.spaces.writable(), b.N, w.affinity)
+	if err != nil {
+		return blobLayout{}, &Error{Kind: KindUnavailable, Err: err}
+	}
+	e.blobs.stage(b.ID)
+	size, err := e.putShards(ctx, codec, &b, &sourceReader{r: src}, w)
+	if err != nil {
+		e.discardBlob(ctx, b)
+		return blobLayout{}, err
+	}
+	b.Size = size
+	e.stats.bytesWritten.Add(size)
+	return b, nil
+}
+
+// putShards encodes src into the shards of b, one Put per shard fed through a pipe.
+func (e *Engine) putShards(ctx context.Context, codec *erasure.Codec, b *blobLayout, src *sourceReader, w writeSpec) (int64, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	shardSize := int64(-1)
+	if w.size >= 0 {
+		shardSize = codec.ShardFileSize(w.size)
+	}
+	pipes := make([]*pipe, b.N)
+	writers := make([]io.Writer, b.N)
+	putErrs := make([]error, b.N)
+	var wg sync.WaitGroup
+	for i, id := range b.Spaces {
+		sp, err := e.spaces.get(id)
+		if err != nil {
+			return 0, &Error{Kind: KindUnavailable, Err: err}
+		}
+		p := newPipe()
+		pipes[i], writers[i] = p, p
+		wg.Go(func() {
+			err := sp.Put(ctx, shardName(b.ID, i), p, shardSize)
+			if err != nil {
+				putErrs[i] = fmt.Errorf("user space %d: %w", id, err)
+			}
+			p.CloseRead(err)
+		})
+	}
+	res, err := codec.Encode(ctx, src, writers, erasure.EncodeOptions{
+		Tag:       erasure.Tag(b.ID),
+		Observers: w.observers,
+		Depth:     e.opts.EncodeDepth,
+	})
+	for _, p := range pipes {
+		p.CloseWrite(err)
+	}
+	if err != nil {
+		cancel() // a Put waiting on a half-written shard must not publish it
+	}
+	wg.Wait()
+	// A body whose length differs from the announced size is the client's fault. Check it
+	// before the Puts' errors: the spaces enforce the shard sizes derived from w.size, so
+	// such a body also fails every Put (or, when longer, the encode) with a size mismatch.
+	switch {
+	case src.err != nil:
+		return 0, wrapSource(src.err)
+	case w.size >= 0 && res.Size > w.size:
+		return 0, &Error{Kind: KindInvalid, Err: fmt.Errorf("content is longer than the announced %d bytes", w.size)}
+	case w.size >= 0 && err == nil && res.Size != w.size:
+		return 0, &Error{Kind: KindInvalid, Err: fmt.Errorf("content is %d bytes, expected %d", res.Size, w.size)}
+	case err == nil:
+		err = errors.Join(putErrs...)
+	}
+	if err != nil {
+		if ctx.Err() != nil && errors.Is(err, context.Canceled) {
+			return 0, err
+		}
+		return 0, &Error{Kind: KindUnavailable, Err: fmt.Errorf("writing shards: %w", err)}
+	}
+	return res.Size, nil
+}
+
+// wrapSource classifies an error from an upload's body: an engine error keeps its kind (a copy
+// from an unreadable object is still unavailable); anything else is the client's.
+func wrapSource(err error) error {
+	var ee *Error
+	if errors.As(err, &ee) {
+		return err
+	}
+	return &Error{Kind: KindInvalid, Err: fmt.Errorf("reading content: %w", err)}
+}
+
+// discardBlob deletes the shards of a blob that was written but will not be committed, and
+// unstages it. Failures are left to the orphan sweep.
+func (e *Engine) discardBlob(ctx context.Context, b blobLayout) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	defer cancel()
+	e.deleteShards(ctx, b)
+	e.blobs.unstage(b.ID)
+}
+
+// deleteShards deletes every shard of b and returns the first failure.
+func (e *Engine) deleteShards(ctx context.Context, b blobLayout) error {
+	var errs []error
+	for i, id := range b.Spaces {
+		sp, err := e.spaces.get(id)
+		if err == nil {
+			err = sp.Delete(ctx, shardName(b.ID, i))
+		}
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// shardReader opens a shard on its first read, so that a healthy read never opens parity
+// shards and a missing shard fails only the read that needed it.
+type shardReader struct {
+	once sync.Once
+	open func() (space.Reader, error)
+	r    space.Reader
+	err  error
+}
+
+func (s *shardReader) ReadAt(p []byte, off int64) (int, error) {
+	s.once.Do(func() { s.r, s.err = s.open() })
+	if s.err != nil {
+		return 0, s.err
+	}
+	return s.r.ReadAt(p, off)
+}
+
+func (s *shardReader) close() {
+	s.once.Do(func() { s.err = errors.New("engine: shard reader closed") })
+	if s.r != nil {
+		s.r.Close()
+	}
+}
+
+// openShards returns lazy readers over the shards of b; the caller must close each.
+func (e *Engine) openShards(ctx context.Context, b *blobLayout) []*shardReader {
+	out := make([]*shardReader, b.N)
+	for i, id := range b.Spaces {
+		out[i] = &shardReader{open: func() (space.Reader, error) {
+			sp, err := e.spaces.get(id)
+			if err != nil {
+				return nil, err
+			}
+			return sp.Open(ctx, shardName(b.ID, i))
+		}}
+	}
+	return out
+}
+
+// readBlob writes bytes [off, off+n) of blob b to w through its shard readers.
+func (e *Engine) readBlob(ctx context.Context, w io.Writer, b *blobLayout, shards []*shardReader, off, n int64) error {
+	codec, err := e.codec(b.K, b.N-b.K, b.Chunk)
+	if err != nil {
+		return err
+	}
+	rs := make([]io.ReaderAt, len(shards))
+	for i, s := range shards {
+		rs[i] = s
+	}
+	st, err := codec.Decode(ctx, w, rs, erasure.DecodeOptions{
+		Tag: erasure.Tag(b.ID), Size: b.Size, Offset: off, Length: n, Depth: e.opts.DecodeDepth,
+	})
+	if st.Reconstructed > 0 {
+		e.stats.degradedReads.Add(1)
+		e.stats.reconstructedStripes.Add(int64(st.Reconstructed))
+		e.log.Warn("degraded read", "blob", b.ID, "stripes", st.Reconstructed, "shardErrors", errors.Join(st.ShardErrs...))
+	}
+	if errors.Is(err, erasure.ErrTooFewShards) {
+		return &Error{Kind: KindUnavailable, Err: fmt.Errorf("too few healthy shards: %w", err)}
+	}
+	return err
+}

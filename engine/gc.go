@@ -1,0 +1,244 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/jointcloud/jcs/engine/space"
+	"github.com/jointcloud/jcs/kv"
+)
+
+// Collection. Shards become garbage in two ways:
+//
+//   - Released: the transaction that drops a blob's last reference moves its layout from the
+//     blob record to a GC queue record. collect deletes the shards of queued blobs and then the
+//     queue record. It first syncs the index, so that no shard is deleted while the release that
+//     queued it could still be lost in a crash (which would bring back an object whose data is
+//     gone), and it skips blobs that are pinned by readers or staged by writers.
+//   - Orphaned: a crash between writing shards and committing the record that refers to them
+//     leaves shards with no record at all, and a crashed Put leaves temporary files. sweep lists
+//     every space and deletes shard files whose blob has neither a blob record nor a queue record
+//     and that are older than a cutoff: the engine's start for the sweep at startup, and
+//     OrphanGrace ago afterwards. A blob being written is staged before its first shard exists and
+//     unstaged only after its record commits, and sweep checks staging before the index, so it
+//     never takes a shard of an upload in flight.
+
+// collectBatch bounds how many queued blobs one pass handles.
+const collectBatch = 1000
+
+// wakeCollector prompts the collector to run soon; prompts coalesce.
+func (e *Engine) wakeCollector() {
+	select {
+	case e.gcWake <- struct{}{}:
+	default:
+	}
+}
+
+// collectLoop runs collection until ctx ends: the startup sweep first, then collect whenever
+// prompted or every GCInterval, and a sweep every OrphanGrace.
+func (e *Engine) collectLoop(ctx context.Context) {
+	e.sweep(ctx, e.start)
+	lastSweep := e.now()
+	t := time.NewTicker(e.opts.GCInterval)
+	defer t.Stop()
+	for {
+		for {
+			n, err := e.collect(ctx)
+			if err != nil && ctx.Err() == nil {
+				e.log.Warn("collecting released blobs", "err", err)
+			}
+			if n < collectBatch || err != nil {
+				break
+			}
+		}
+		if now := e.now(); now.Sub(lastSweep) >= e.opts.OrphanGrace {
+			e.sweep(ctx, now.Add(-e.opts.OrphanGrace))
+			lastSweep = now
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-e.gcWake:
+		}
+	}
+}
+
+// CollectStats reports what a collection pass did.
+type CollectStats struct {
+	// Blobs counts released blobs whose shards were deleted.
+	Blobs int
+	// Orphans counts shard files that no record referred to, and TempFiles temporary files of
+	// crashed writes, deleted by a sweep.
+	Orphans, TempFiles int
+}
+
+// CollectGarbage runs collection now and waits for it: every released blob that no reader is
+// using is deleted from its spaces, and, if sweepBefore is not zero, unreferenced shard files
+// and temporary files older than sweepBefore are swept. Background collection does the same on
+// its own; this is for administration and tests.
+func (e *Engine) CollectGarbage(ctx context.Context, sweepBefore time.Time) (CollectStats, error) {
+	const op = "engine.CollectGarbage"
+	var st CollectStats
+	for {
+		n, err := e.collect(ctx)
+		st.Blobs += n
+		if err != nil {
+			return st, wrap(op, err)
+		}
+		if n < collectBatch {
+			break
+		}
+	}
+	if !sweepBefore.IsZero() {
+		st.Orphans, st.TempFiles = e.sweep(ctx, sweepBefore)
+	}
+	return st, nil
+}
+
+// collect handles up to collectBatch queued blobs and returns how many it deleted.
+func (e *Engine) collect(ctx context.Context) (int, error) {
+	var queued []blobLayout
+	err := e.kv.View(ctx, func(r kv.Reader) error {
+		lower, upper := kv.PrefixRange(kv.Key(kv.PrefixGC))
+		it := r.Iter(lower, upper)
+		for ok := it.First(); ok && len(queued) < collectBatch; ok = it.Next() {
+			kr := kv.NewKeyReader(it.Key())
+			kr.Prefix()
+			var id BlobID
+			copy(id[:], kr.Bytes(len(id)))
+			b, err := decodeBlob(id, it.Value())
+			if err := errors.Join(err, kr.Err()); err != nil {
+				it.Close()
+				return err
+			}
+			queued = append(queued, b)
+		}
+		return it.Close()
+	})
+	if err != nil || len(queued) == 0 {
+		return 0, err
+	}
+	if err := e.kv.Sync(); err != nil {
+		return 0, err
+	}
+	var done [][]byte
+	var errs []error
+	for _, b := range queued {
+		if e.blobs.busy(b.ID) {
+			continue
+		}
+		if err := e.deleteShards(ctx, b); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		done = append(done, gcKey(b.ID))
+	}
+	if len(done) > 0 {
+		err := e.kv.Update(ctx, func(tx kv.Tx) error {
+			for _, k := range done {
+				if err := tx.Delete(k); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return 0, err
+		}
+	}
+	e.stats.blobsCollected.Add(int64(len(done)))
+	e.stats.collectErrors.Add(int64(len(errs)))
+	return len(done), errors.Join(errs...)
+}
+
+// sweep deletes temporary files and orphaned shard files older than before from every space,
+// and returns how many of each it deleted. Failures are logged; the next sweep retries.
+func (e *Engine) sweep(ctx context.Context, before time.Time) (orphans, temps int) {
+	for _, ent := range e.spaces.all() {
+		if ts, ok := ent.sp.(space.TempSweeper); ok {
+			n, err := ts.SweepTemp(ctx, before)
+			temps += n
+			if err != nil && ctx.Err() == nil {
+				e.log.Warn("sweeping temporary files", "space", ent.info.ID, "err", err)
+			}
+		}
+		n, err := e.sweepSpace(ctx, ent, before)
+		orphans += n
+		if err != nil && ctx.Err() == nil {
+			e.log.Warn("sweeping orphaned shards", "space", ent.info.ID, "err", err)
+		}
+	}
+	e.stats.orphansCollected.Add(int64(orphans))
+	e.stats.tempsCollected.Add(int64(temps))
+	if orphans+temps > 0 {
+		e.log.Info("swept leftovers of interrupted writes", "orphanShards", orphans, "tempFiles", temps)
+	}
+	return orphans, temps
+}
+
+// sweepSpace sweeps the shard files of one space, a listing page at a time.
+func (e *Engine) sweepSpace(ctx context.Context, ent *spaceEntry, before time.Time) (int, error) {
+	deleted := 0
+	after := ""
+	for {
+		infos, next, err := ent.sp.List(ctx, shardPrefix, after, 1000)
+		if err != nil {
+			return deleted, err
+		}
+		orphans, err := e.orphans(ctx, ent.info.ID, infos, before)
+		if err != nil {
+			return deleted, err
+		}
+		for _, name := range orphans {
+			if err := ent.sp.Delete(ctx, name); err != nil {
+				return deleted, err
+			}
+			deleted++
+		}
+		if next == "" {
+			return deleted, nil
+		}
+		after = next
+	}
+}
+
+// orphans returns the names among infos that are shard files of this space older than before
+// and referred to by no blob or queue record. Staging is checked before the index.
+func (e *Engine) orphans(ctx context.Context, id SpaceID, infos []space.Info, before time.Time) ([]string, error) {
+	type candidate struct {
+		name  string
+		blob  BlobID
+		index int
+	}
+	var cands []candidate
+	for _, info := range infos {
+		blob, index, ok := parseShardName(info.Name)
+		if ok && info.ModTime.Before(before) && !e.blobs.busy(blob) {
+			cands = append(cands, candidate{info.Name, blob, index})
+		}
+	}
+	var out []string
+	err := e.kv.View(ctx, func(r kv.Reader) error {
+		for _, c := range cands {
+			b, err := getBlob(r, c.blob)
+			switch {
+			case err == nil:
+				if c.index >= len(b.Spaces) || b.Spaces[c.index] != id {
+					out = append(out, c.name) // a shard this space no longer holds for the blob
+				}
+				continue
+			case KindOf(err) != KindNotFound:
+				return err
+			}
+			if _, err := r.Get(gcKey(c.blob)); errors.Is(err, kv.ErrNotFound) {
+				out = append(out, c.name)
+			} else if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return out, err
+}

@@ -1,0 +1,237 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/jointcloud/jcs/kv"
+)
+
+// UploadInput says where UploadObjects puts its files.
+type UploadInput struct {
+	PackageID PackageID
+	// Affinity is the user space preferred for each object's first shard; 0 for none.
+	Affinity SpaceID
+}
+
+// UploadFile is one file of an upload.
+type UploadFile struct {
+	Path string
+	Body io.Reader
+	// Size is the exact length of Body if the caller knows it, else -1.
+	Size int64
+}
+
+// UploadObjects stores the files that next returns, in order, as objects of a package, and
+// returns them in the same order. next returns io.EOF after the last file; any other error
+// aborts the upload. Each body is streamed to the user spaces as it is read and is not
+// retained. A file whose path already holds an object replaces it, keeping its ID and create
+// time.
+//
+// The upload is all or nothing: the objects become visible together, in one transaction,
+// after every file's data is durable, and if anything fails (a bad path, a path given twice,
+// a body that cannot be read, too few healthy spaces, the package deleted meanwhile) none of
+// them is created or replaced and the data written so far is deleted.
+//
+// Errors: KindNotFound for a missing package, KindInvalid for a bad or repeated path or an
+// unreadable body, KindUnavailable when too few user spaces can take shards.
+func (e *Engine) UploadObjects(ctx context.Context, in UploadInput, next func() (UploadFile, error)) ([]Object, error) {
+	const op = "engine.UploadObjects"
+	if _, err := e.GetPackage(ctx, in.PackageID); err != nil {
+		return nil, wrap(op, err)
+	}
+	var staged []stagedObject
+	committed := false
+	defer func() {
+		if !committed {
+			for _, s := range staged {
+				e.discardContent(ctx, s.content)
+			}
+		}
+	}()
+	seen := make(map[string]bool)
+	for {
+		f, err := next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, wrap(op, wrapSource(err))
+		}
+		if err := validatePath(f.Path); err != nil {
+			return nil, &Error{Op: op, Kind: KindInvalid, Err: err}
+		}
+		if seen[f.Path] {
+			return nil, &Error{Op: op, Kind: KindInvalid, Path: f.Path, Err: errors.New("path appears twice in one upload")}
+		}
+		seen[f.Path] = true
+		c, err := e.stageContent(ctx, f.Body, f.Size, in.Affinity)
+		if err != nil {
+			return nil, &Error{Op: op, Kind: KindOf(err), Path: f.Path, Err: err}
+		}
+		staged = append(staged, stagedObject{path: f.Path, content: c})
+	}
+	objs, err := e.commitUploads(ctx, in.PackageID, staged)
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	committed = true
+	for _, s := range staged {
+		e.unstageContent(s.content)
+	}
+	return objs, nil
+}
+
+// content is the data of an object written to the user spaces but not yet in the index.
+type content struct {
+	size int64
+	sha  [32]byte
+	blob *blobLayout // nil for empty content
+}
+
+type stagedObject struct {
+	path    string
+	content content
+}
+
+func (c content) redundancy() Redundancy {
+	if c.blob == nil {
+		return Redundancy{Type: RedundancyNone}
+	}
+	return c.blob.redundancy()
+}
+
+func (c content) segments() []Segment {
+	if c.blob == nil {
+		return nil
+	}
+	return []Segment{{Blob: c.blob.ID, Size: c.size}}
+}
+
+// peekPool holds buffers of SmallObjectSize+1 bytes for deciding a body's redundancy.
+var peekPool sync.Pool
+
+// stageContent writes body to the user spaces as a new staged blob, choosing its redundancy by
+// size: bodies of at most SmallObjectSize bytes become ParityShards+1 replicas (the same fault
+// tolerance as erasure coding, with fewer, smaller files), larger ones are erasure-coded.
+// When the size is unknown the first SmallObjectSize+1 bytes are read ahead to decide.
+func (e *Engine) stageContent(ctx context.Context, body io.Reader, size int64, affinity SpaceID) (content, error) {
+	small := e.opts.SmallObjectSize
+	if size < 0 && small >= 0 {
+		buf, _ := peekPool.Get().(*[]byte)
+		if buf == nil || len(*buf) != int(small)+1 {
+			b := make([]byte, small+1)
+			buf = &b
+		}
+		defer peekPool.Put(buf)
+		n, err := io.ReadFull(body, *buf)
+		switch err {
+		case io.EOF, io.ErrUnexpectedEOF:
+			body, size = bytes.NewReader((*buf)[:n]), int64(n)
+		case nil:
+			body = io.MultiReader(bytes.NewReader(*buf), body)
+		default:
+			return content{}, wrapSource(err)
+		}
+	}
+	if size == 0 {
+		// Nothing to store, but the body must still be read to its end: a signed body is
+		// verified at EOF.
+		if _, err := io.Copy(io.Discard, body); err != nil {
+			return content{}, wrapSource(err)
+		}
+		return content{sha: sha256.Sum256(nil)}, nil
+	}
+	spec := writeSpec{k: e.opts.DataShards, m: e.opts.ParityShards, chunk: e.opts.ChunkSize, affinity: affinity, size: size}
+	if size >= 0 && size <= small {
+		spec.k = 1
+	}
+	h := sha256.New()
+	spec.observers = []io.Writer{h}
+	b, err := e.writeBlob(ctx, body, spec)
+	if err != nil {
+		return content{}, err
+	}
+	c := content{size: b.Size, blob: &b}
+	h.Sum(c.sha[:0])
+	if b.Size == 0 {
+		// An unknown-size body turned out empty: keep no blob for it.
+		e.discardBlob(ctx, b)
+		c.blob = nil
+	}
+	return c, nil
+}
+
+func (e *Engine) discardContent(ctx context.Context, c content) {
+	if c.blob != nil {
+		e.discardBlob(ctx, *c.blob)
+	}
+}
+
+func (e *Engine) unstageContent(c content) {
+	if c.blob != nil {
+		e.blobs.unstage(c.blob.ID)
+	}
+}
+
+// commitUploads makes staged objects visible in one transaction.
+func (e *Engine) commitUploads(ctx context.Context, pkg PackageID, staged []stagedObject) ([]Object, error) {
+	ids := make([]ObjectID, len(staged))
+	for i := range ids {
+		id, err := e.seqObject.Next(ctx)
+		if err != nil {
+			return nil, err
+		}
+		ids[i] = ObjectID(id)
+	}
+	now := e.now()
+	var out []Object
+	released := false
+	err := e.kv.Update(ctx, func(tx kv.Tx) error {
+		out, released = out[:0], false
+		if _, err := getPackage(tx, pkg); err != nil {
+			return err
+		}
+		for i, s := range staged {
+			o := Object{
+				ID: ids[i], PackageID: pkg, Path: s.path, Size: s.content.size, SHA256: s.content.sha,
+				Redundancy: s.content.redundancy(), CreateTime: now, UpdateTime: now,
+				Segments: s.content.segments(),
+			}
+			old, exists, err := lookupObject(tx, pkg, s.path)
+			if err != nil {
+				return err
+			}
+			if exists {
+				o.ID, o.CreateTime = old.ID, old.CreateTime
+				if err := releaseContent(tx, &old); err != nil {
+					return fmt.Errorf("replacing %q: %w", s.path, err)
+				}
+				released = true
+			}
+			if s.content.blob != nil {
+				if err := putNewBlob(tx, s.content.blob); err != nil {
+					return err
+				}
+			}
+			if err := putObject(tx, &o); err != nil {
+				return err
+			}
+			out = append(out, o)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	e.stats.objectsWritten.Add(int64(len(out)))
+	if released {
+		e.wakeCollector()
+	}
+	return out, nil
+}

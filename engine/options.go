@@ -1,0 +1,117 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jointcloud/jcs/engine/space"
+	"github.com/jointcloud/jcs/erasure"
+	"github.com/jointcloud/jcs/kv"
+)
+
+// Defaults applied by Options.EnsureDefaults. The chunk size and the small-object threshold
+// were chosen by measurement; see docs/PERFORMANCE.md.
+const (
+	DefaultDataShards      = 4
+	DefaultParityShards    = 2
+	DefaultChunkSize       = 1 << 20
+	DefaultSmallObjectSize = 128 << 10
+	DefaultGCInterval      = time.Minute
+	DefaultOrphanGrace     = time.Hour
+	DefaultEncodeDepth     = 4
+	DefaultDecodeDepth     = 2
+)
+
+// SpaceOpener opens the storage behind a user space. It is injected by the caller so that the
+// engine imports no storage SDK: cmd wires local directories and S3-compatible buckets.
+type SpaceOpener func(ctx context.Context, us UserSpace) (space.Space, error)
+
+// Options configures an Engine. The zero value of every field but Store and OpenSpace means
+// "the default"; call EnsureDefaults then Validate, or let New do it.
+type Options struct {
+	// Store is the index. Required. The engine does not close it.
+	Store *kv.Store
+	// OpenSpace opens a user space's storage. Required.
+	OpenSpace SpaceOpener
+
+	// DataShards (k) and ParityShards (m) are the erasure coding of new objects larger than
+	// SmallObjectSize: up to m of the k+m spaces an object is spread over may be lost.
+	DataShards, ParityShards int
+	// ChunkSize is the block size of erasure-coded stripes, in bytes.
+	ChunkSize int
+	// SmallObjectSize is the size up to which new objects are stored as ParityShards+1
+	// replicas instead of erasure-coded: the same fault tolerance, fewer files. 0 means the
+	// default; a negative value turns replication off.
+	SmallObjectSize int64
+
+	// Logger receives the engine's logs; nil means slog.Default().
+	Logger *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+
+	// GCInterval is how often garbage collection runs without being prompted.
+	GCInterval time.Duration
+	// OrphanGrace is how old an unreferenced shard or temporary file must be before a periodic
+	// sweep collects it. The sweep at startup collects anything older than the start.
+	OrphanGrace time.Duration
+	// EncodeDepth and DecodeDepth are how many stripes an upload or a download keeps in
+	// flight; memory per transfer is about depth * n * ChunkSize.
+	EncodeDepth, DecodeDepth int
+}
+
+// EnsureDefaults fills zero fields with their defaults and returns o.
+func (o *Options) EnsureDefaults() *Options {
+	if o.DataShards == 0 {
+		o.DataShards = DefaultDataShards
+	}
+	if o.ParityShards == 0 {
+		o.ParityShards = DefaultParityShards
+	}
+	if o.ChunkSize == 0 {
+		o.ChunkSize = DefaultChunkSize
+	}
+	if o.SmallObjectSize == 0 {
+		o.SmallObjectSize = DefaultSmallObjectSize
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.GCInterval == 0 {
+		o.GCInterval = DefaultGCInterval
+	}
+	if o.OrphanGrace == 0 {
+		o.OrphanGrace = DefaultOrphanGrace
+	}
+	if o.EncodeDepth == 0 {
+		o.EncodeDepth = DefaultEncodeDepth
+	}
+	if o.DecodeDepth == 0 {
+		o.DecodeDepth = DefaultDecodeDepth
+	}
+	return o
+}
+
+// Validate reports the first option that cannot work.
+func (o *Options) Validate() error {
+	switch {
+	case o.Store == nil:
+		return errors.New("engine: Options.Store is required")
+	case o.OpenSpace == nil:
+		return errors.New("engine: Options.OpenSpace is required")
+	case o.DataShards < 1 || o.ParityShards < 0 || o.DataShards+o.ParityShards > erasure.MaxShards:
+		return fmt.Errorf("engine: invalid erasure coding %d+%d", o.DataShards, o.ParityShards)
+	case o.ChunkSize < 4<<10 || o.ChunkSize > erasure.MaxChunkSize:
+		return fmt.Errorf("engine: chunk size %d outside [4 KiB, 64 MiB]", o.ChunkSize)
+	case o.SmallObjectSize > int64(o.ChunkSize):
+		return fmt.Errorf("engine: small object size %d exceeds the chunk size %d", o.SmallObjectSize, o.ChunkSize)
+	case o.GCInterval < 0 || o.OrphanGrace < 0 || o.EncodeDepth < 1 || o.DecodeDepth < 1:
+		return errors.New("engine: negative interval or depth")
+	}
+	return nil
+}

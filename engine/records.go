@@ -1,0 +1,276 @@
+package engine
+
+import (
+	"fmt"
+
+	"github.com/jointcloud/jcs/kv"
+)
+
+// Record formats. Every value starts with a format version byte; the fields follow in the
+// order below. A record that names its own key fields (an object's package and path) does not
+// repeat them in the value. Bump the version and keep decoding the old one when a format
+// changes.
+const (
+	bucketRecordV1    = 1 // ID, name, owner, create time
+	packageRecordV1   = 1 // ID, bucket ID, name, create time
+	idRecordV1        = 1 // one uint64: the ID a name index points at
+	objectRecordV1    = 1 // see encodeObject
+	objectRefRecordV1 = 1 // package ID, path: where an object ID lives
+	blobRecordV1      = 1 // see encodeBlob
+	partRecordV1      = 1 // blob, size, create time
+	spaceRecordV1     = 1 // see encodeSpace
+)
+
+func encodeBucket(b *Bucket) []byte {
+	var e kv.Encoder
+	e.Version(bucketRecordV1)
+	e.Uint64(uint64(b.ID))
+	e.String(b.Name)
+	e.Uint64(uint64(b.Owner))
+	e.Time(b.CreateTime)
+	return e.Bytes()
+}
+
+func decodeBucket(v []byte) (Bucket, error) {
+	d := kv.NewDecoder(v)
+	if ver := d.Version(); ver != bucketRecordV1 && d.Err() == nil {
+		return Bucket{}, fmt.Errorf("engine: bucket record version %d unsupported", ver)
+	}
+	b := Bucket{
+		ID:    BucketID(d.Uint64()),
+		Name:  d.String(),
+		Owner: UserID(d.Uint64()),
+	}
+	b.CreateTime = d.Time()
+	return b, d.Err()
+}
+
+func encodePackage(p *Package) []byte {
+	var e kv.Encoder
+	e.Version(packageRecordV1)
+	e.Uint64(uint64(p.ID))
+	e.Uint64(uint64(p.BucketID))
+	e.String(p.Name)
+	e.Time(p.CreateTime)
+	return e.Bytes()
+}
+
+func decodePackage(v []byte) (Package, error) {
+	d := kv.NewDecoder(v)
+	if ver := d.Version(); ver != packageRecordV1 && d.Err() == nil {
+		return Package{}, fmt.Errorf("engine: package record version %d unsupported", ver)
+	}
+	p := Package{
+		ID:       PackageID(d.Uint64()),
+		BucketID: BucketID(d.Uint64()),
+		Name:     d.String(),
+	}
+	p.CreateTime = d.Time()
+	return p, d.Err()
+}
+
+func encodeID(id uint64) []byte {
+	var e kv.Encoder
+	e.Version(idRecordV1)
+	e.Uint64(id)
+	return e.Bytes()
+}
+
+func decodeID(v []byte) (uint64, error) {
+	d := kv.NewDecoder(v)
+	if ver := d.Version(); ver != idRecordV1 && d.Err() == nil {
+		return 0, fmt.Errorf("engine: ID record version %d unsupported", ver)
+	}
+	id := d.Uint64()
+	return id, d.Err()
+}
+
+// encodeObject writes: ID, size, SHA-256 (32 bytes, length-prefixed), redundancy (type, rep
+// count, k, n, chunk size), create and update times, then the segments (count, then blob ID
+// and size of each).
+func encodeObject(o *Object) []byte {
+	var e kv.Encoder
+	e.Version(objectRecordV1)
+	e.Uint64(uint64(o.ID))
+	e.Varint(o.Size)
+	e.ByteSlice(o.SHA256[:])
+	encodeRedundancy(&e, o.Redundancy)
+	e.Time(o.CreateTime)
+	e.Time(o.UpdateTime)
+	e.Uvarint(uint64(len(o.Segments)))
+	for _, s := range o.Segments {
+		e.ByteSlice(s.Blob[:])
+		e.Varint(s.Size)
+	}
+	return e.Bytes()
+}
+
+func decodeObject(pkg PackageID, path string, v []byte) (Object, error) {
+	d := kv.NewDecoder(v)
+	if ver := d.Version(); ver != objectRecordV1 && d.Err() == nil {
+		return Object{}, fmt.Errorf("engine: object record version %d unsupported", ver)
+	}
+	o := Object{PackageID: pkg, Path: path}
+	o.ID = ObjectID(d.Uint64())
+	o.Size = d.Varint()
+	copy(o.SHA256[:], d.ByteSlice())
+	o.Redundancy = decodeRedundancy(d)
+	o.CreateTime = d.Time()
+	o.UpdateTime = d.Time()
+	n := d.Uvarint()
+	if n > uint64(d.Len()) { // each segment takes more than one byte
+		return Object{}, fmt.Errorf("engine: object record: %d segments in %d bytes", n, d.Len())
+	}
+	for range n {
+		var s Segment
+		copy(s.Blob[:], d.ByteSlice())
+		s.Size = d.Varint()
+		o.Segments = append(o.Segments, s)
+	}
+	return o, d.Err()
+}
+
+func encodeRedundancy(e *kv.Encoder, r Redundancy) {
+	e.String(string(r.Type))
+	e.Uvarint(uint64(r.RepCount))
+	e.Uvarint(uint64(r.K))
+	e.Uvarint(uint64(r.N))
+	e.Uvarint(uint64(r.ChunkSize))
+}
+
+func decodeRedundancy(d *kv.Decoder) Redundancy {
+	return Redundancy{
+		Type:      RedundancyType(d.String()),
+		RepCount:  int(d.Uvarint()),
+		K:         int(d.Uvarint()),
+		N:         int(d.Uvarint()),
+		ChunkSize: int(d.Uvarint()),
+	}
+}
+
+func encodeObjectRef(pkg PackageID, path string) []byte {
+	var e kv.Encoder
+	e.Version(objectRefRecordV1)
+	e.Uint64(uint64(pkg))
+	e.String(path)
+	return e.Bytes()
+}
+
+func decodeObjectRef(v []byte) (PackageID, string, error) {
+	d := kv.NewDecoder(v)
+	if ver := d.Version(); ver != objectRefRecordV1 && d.Err() == nil {
+		return 0, "", fmt.Errorf("engine: object ref record version %d unsupported", ver)
+	}
+	pkg := PackageID(d.Uint64())
+	path := d.String()
+	return pkg, path, d.Err()
+}
+
+// encodeBlob writes: k, n, chunk size, size, the space of each shard (count, then IDs),
+// reference count and create time. The same format holds a GC queue entry, whose reference
+// count is zero.
+func encodeBlob(b *blobLayout) []byte {
+	var e kv.Encoder
+	e.Version(blobRecordV1)
+	e.Uvarint(uint64(b.K))
+	e.Uvarint(uint64(b.N))
+	e.Uvarint(uint64(b.Chunk))
+	e.Varint(b.Size)
+	e.Uvarint(uint64(len(b.Spaces)))
+	for _, s := range b.Spaces {
+		e.Uint64(uint64(s))
+	}
+	e.Uvarint(uint64(b.Refs))
+	e.Time(b.CreateTime)
+	return e.Bytes()
+}
+
+func decodeBlob(id BlobID, v []byte) (blobLayout, error) {
+	d := kv.NewDecoder(v)
+	if ver := d.Version(); ver != blobRecordV1 && d.Err() == nil {
+		return blobLayout{}, fmt.Errorf("engine: blob record version %d unsupported", ver)
+	}
+	b := blobLayout{ID: id}
+	b.K = int(d.Uvarint())
+	b.N = int(d.Uvarint())
+	b.Chunk = int(d.Uvarint())
+	b.Size = d.Varint()
+	n := d.Uvarint()
+	if n > uint64(d.Len())/8 {
+		return blobLayout{}, fmt.Errorf("engine: blob record: %d spaces in %d bytes", n, d.Len())
+	}
+	for range n {
+		b.Spaces = append(b.Spaces, SpaceID(d.Uint64()))
+	}
+	b.Refs = d.Uvarint()
+	b.CreateTime = d.Time()
+	return b, d.Err()
+}
+
+func encodePart(p *part) []byte {
+	var e kv.Encoder
+	e.Version(partRecordV1)
+	e.ByteSlice(p.Blob[:])
+	e.Varint(p.Size)
+	e.Time(p.CreateTime)
+	return e.Bytes()
+}
+
+func decodePart(index uint32, v []byte) (part, error) {
+	d := kv.NewDecoder(v)
+	if ver := d.Version(); ver != partRecordV1 && d.Err() == nil {
+		return part{}, fmt.Errorf("engine: part record version %d unsupported", ver)
+	}
+	p := part{Index: index}
+	copy(p.Blob[:], d.ByteSlice())
+	p.Size = d.Varint()
+	p.CreateTime = d.Time()
+	return p, d.Err()
+}
+
+// encodeSpace writes: ID, name, storage (type, path, endpoint, region, bucket, project ID,
+// path style), credential (type, access key ID, secret), shard store (present, max size),
+// working directory and revision.
+func encodeSpace(s *UserSpace) []byte {
+	var e kv.Encoder
+	e.Version(spaceRecordV1)
+	e.Uint64(uint64(s.ID))
+	e.String(s.Name)
+	st := &s.Storage
+	for _, f := range []string{st.Type, st.Path, st.Endpoint, st.Region, st.Bucket, st.ProjectID} {
+		e.String(f)
+	}
+	e.Bool(st.PathStyle)
+	for _, f := range []string{s.Credential.Type, s.Credential.AccessKeyID, s.Credential.SecretAccessKey} {
+		e.String(f)
+	}
+	e.Bool(s.ShardStore != nil)
+	if s.ShardStore != nil {
+		e.Varint(s.ShardStore.MaxSize)
+	}
+	e.String(s.WorkingDir)
+	e.Uvarint(uint64(s.Revision))
+	return e.Bytes()
+}
+
+func decodeSpace(v []byte) (UserSpace, error) {
+	d := kv.NewDecoder(v)
+	if ver := d.Version(); ver != spaceRecordV1 && d.Err() == nil {
+		return UserSpace{}, fmt.Errorf("engine: user space record version %d unsupported", ver)
+	}
+	s := UserSpace{ID: SpaceID(d.Uint64()), Name: d.String()}
+	st := &s.Storage
+	for _, f := range []*string{&st.Type, &st.Path, &st.Endpoint, &st.Region, &st.Bucket, &st.ProjectID} {
+		*f = d.String()
+	}
+	st.PathStyle = d.Bool()
+	for _, f := range []*string{&s.Credential.Type, &s.Credential.AccessKeyID, &s.Credential.SecretAccessKey} {
+		*f = d.String()
+	}
+	if d.Bool() {
+		s.ShardStore = &ShardStoreConfig{MaxSize: d.Varint()}
+	}
+	s.WorkingDir = d.String()
+	s.Revision = int64(d.Uvarint())
+	return s, d.Err()
+}
