@@ -1,0 +1,184 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/jointcloud/jcs/engine"
+	"github.com/jointcloud/jcs/kv"
+	"github.com/jointcloud/jcs/monitoring"
+	"github.com/jointcloud/jcs/nativeapi"
+	"github.com/jointcloud/jcs/sigv4"
+)
+
+// shutdownTimeout bounds how long SIGTERM waits for in-flight requests.
+const shutdownTimeout = 30 * time.Second
+
+// serveCommand runs `jcs serve` until SIGINT or SIGTERM.
+func serveCommand(args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	cfg, err := parseConfig(args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	log, err := newLogger(cfg, stderr)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	s, err := startServer(ctx, cfg, log, stdout, getenv)
+	if err != nil {
+		return err
+	}
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down: draining in-flight requests", "timeout", shutdownTimeout)
+	case err := <-s.serveErr:
+		log.Error("HTTP server failed", "err", err)
+	}
+	return s.shutdown()
+}
+
+// server is a running jcs: index, engine and listeners.
+type server struct {
+	log      *slog.Logger
+	store    *kv.Store
+	eng      *engine.Engine
+	http     *http.Server
+	ready    atomic.Bool
+	serveErr chan error
+}
+
+// startServer opens everything under cfg.Data and starts serving; the returned server is
+// ready (GET /healthz answers 200) once startServer returns.
+func startServer(ctx context.Context, cfg *config, log *slog.Logger, stdout io.Writer, getenv func(string) string) (_ *server, err error) {
+	if err := os.MkdirAll(cfg.Data, 0o755); err != nil {
+		return nil, err
+	}
+	s := &server{log: log, serveErr: make(chan error, 1)}
+	defer func() {
+		if err != nil {
+			s.close()
+		}
+	}()
+	if s.store, err = kv.Open(filepath.Join(cfg.Data, "meta"), &kv.Options{Logger: log}); err != nil {
+		return nil, fmt.Errorf("opening the index: %w", err)
+	}
+	if s.eng, err = engine.New(ctx, engine.Options{Store: s.store, OpenSpace: openSpace, Logger: log}); err != nil {
+		return nil, err
+	}
+	spaces, err := ensureDefaultSpaces(ctx, s.eng, cfg.Data, cfg.DefaultSpaces)
+	if err != nil {
+		return nil, fmt.Errorf("creating the default user spaces: %w", err)
+	}
+	if need := engine.DefaultDataShards + engine.DefaultParityShards; len(spaces) < need {
+		log.Warn("fewer user spaces than erasure coding needs: uploads larger than the small-object size will fail",
+			"spaces", len(spaces), "need", need)
+	}
+	handler, err := s.handler(cfg, stdout, getenv)
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", cfg.APIAddr)
+	if err != nil {
+		return nil, err
+	}
+	s.http = &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	go func() {
+		if err := s.http.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			s.serveErr <- err
+		}
+	}()
+	s.ready.Store(true)
+	fmt.Fprintf(stdout, "jcs: serving the /v1 API on http://%s\n", ln.Addr())
+	log.Info("ready", "api", ln.Addr().String(), "data", cfg.Data, "spaces", len(spaces), "auth", !cfg.NoAuth)
+	return s, nil
+}
+
+// handler wires the front ends, /metrics and /healthz onto one mux.
+func (s *server) handler(cfg *config, stdout io.Writer, getenv func(string) string) (http.Handler, error) {
+	opts := nativeapi.Options{NoAuth: cfg.NoAuth, Logger: s.log}
+	if cfg.NoAuth {
+		s.log.Warn("authentication is OFF (--no-auth): anyone who can reach the API can read and write everything")
+	} else {
+		c, err := rootCredentials(cfg.Data, getenv, stdout)
+		if err != nil {
+			return nil, err
+		}
+		opts.Credentials = sigv4.StaticCredentials{c.AccessKeyID: c.SecretAccessKey}
+	}
+	api, err := nativeapi.New(s.eng, opts)
+	if err != nil {
+		return nil, err
+	}
+	reg := monitoring.New(monitoring.Sources{Engine: s.eng.Metrics, KV: s.store.Metrics})
+	mux := http.NewServeMux()
+	mux.Handle("/", reg.Instrument("native", api, api.Operation))
+	mux.Handle("GET /metrics", reg.Handler())
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		if !s.ready.Load() {
+			http.Error(w, "shutting down", http.StatusServiceUnavailable)
+			return
+		}
+		io.WriteString(w, "ok\n")
+	})
+	return mux, nil
+}
+
+// shutdown stops accepting requests, waits up to shutdownTimeout for those in flight, then
+// closes the engine and the index cleanly.
+func (s *server) shutdown() error {
+	s.ready.Store(false)
+	ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	err := s.http.Shutdown(ctx)
+	if err != nil {
+		s.log.Warn("requests still running at the shutdown deadline; closing them", "err", err)
+		s.http.Close()
+	}
+	return errors.Join(err, s.close())
+}
+
+// close releases the engine and the index.
+func (s *server) close() error {
+	var errs []error
+	if s.eng != nil {
+		errs = append(errs, s.eng.Close())
+	}
+	if s.store != nil {
+		errs = append(errs, s.store.Close())
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	s.log.Info("stopped cleanly")
+	return nil
+}
+
+func newLogger(cfg *config, w io.Writer) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
+		return nil, fmt.Errorf("--log-level: %w", err)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return slog.New(slog.NewTextHandler(w, opts)), nil
+}
