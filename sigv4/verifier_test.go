@@ -400,3 +400,32 @@ func BenchmarkVerify(b *testing.B) {
 		}
 	}
 }
+
+// TestPending pins that Identity.Pending is set exactly when the signature itself waits for
+// the body: no payload hash declared and a non-empty body signed with its real hash.
+func TestPending(t *testing.T) {
+	post := func(p payloadMode) sdkCase {
+		return sdkCase{method: "POST", target: "/v1/bucket/create", body: `{"name":"b1"}`, payload: p}
+	}
+	for _, tc := range []struct {
+		name string
+		sc   sdkCase
+		want bool
+	}{
+		{"GET undeclared", sdkCase{}, false},
+		{"POST undeclared", post(undeclared), true},
+		{"POST declared", post(declared), false},
+		{"POST unsigned payload", post(unsigned), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv, results := startServer(t, testVerifier("jcs"))
+			resp, err := srv.Client().Do(newSDKRequest(t, srv.URL, tc.sc))
+			require.NoError(t, err)
+			require.NoError(t, resp.Body.Close())
+			got := <-results
+			require.NoError(t, got.err)
+			require.NoError(t, got.readErr)
+			require.Equal(t, tc.want, got.id.Pending)
+		})
+	}
+}
