@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -54,11 +55,17 @@ func parseShardName(name string) (id BlobID, index int, ok bool) {
 	if !found || len(rest) < 3+hexLen+2 || rest[2] != '/' || rest[3+hexLen] != '.' {
 		return BlobID{}, 0, false
 	}
-	if _, err := fmt.Sscanf(rest[3:3+hexLen], "%x", &id); err != nil || rest[:2] != rest[3:5] {
+	// fmt.Sscanf cannot scan %x into an array, so decode the hex directly.
+	if _, err := hex.Decode(id[:], []byte(rest[3:3+hexLen])); err != nil {
 		return BlobID{}, 0, false
 	}
 	index, err := strconv.Atoi(rest[4+hexLen:])
-	return id, index, err == nil && index >= 0 && index < 256
+	// Only the canonical spelling is a shard name: right fan-out directory, lower-case hex,
+	// a plain decimal index.
+	if err != nil || index < 0 || index >= 256 || shardName(id, index) != name {
+		return BlobID{}, 0, false
+	}
+	return id, index, true
 }
 
 func cutPrefix(s, prefix string) (string, bool) {

@@ -30,6 +30,10 @@ type Engine struct {
 	gcWake chan struct{} // prompts the collector; buffered, so prompts coalesce
 	stop   context.CancelFunc
 	bg     sync.WaitGroup
+
+	// gcMu serializes collection passes (the background loop's and CollectGarbage's), so that
+	// two passes never handle the same queued blob or orphan and count it twice.
+	gcMu sync.Mutex
 }
 
 // New opens an engine over the index and user spaces in o, starts background collection and

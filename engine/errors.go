@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -96,11 +97,16 @@ func (e *Error) Message() string {
 // Unwrap returns the cause.
 func (e *Error) Unwrap() error { return e.Err }
 
-// KindOf returns the Kind of the first *Error in err's chain, or KindInternal if there is none.
+// KindOf returns the Kind of the first *Error in err's chain. Without one, a cancelled or
+// timed-out context is KindUnavailable (the caller gave up or the server is shutting down, not
+// a fault of the engine) and anything else is KindInternal.
 func KindOf(err error) Kind {
 	var e *Error
-	if errors.As(err, &e) {
+	switch {
+	case errors.As(err, &e):
 		return e.Kind
+	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
+		return KindUnavailable
 	}
 	return KindInternal
 }
@@ -125,7 +131,7 @@ func wrap(op string, err error) error {
 		c.Op = op
 		return &c
 	}
-	return &Error{Op: op, Kind: KindInternal, Err: err}
+	return &Error{Op: op, Kind: KindOf(err), Err: err}
 }
 
 // Sentinel causes shared by several operations. They carry no kind of their own: the *Error

@@ -99,6 +99,8 @@ func (e *Engine) CollectGarbage(ctx context.Context, sweepBefore time.Time) (Col
 
 // collect handles up to collectBatch queued blobs and returns how many it deleted.
 func (e *Engine) collect(ctx context.Context) (int, error) {
+	e.gcMu.Lock()
+	defer e.gcMu.Unlock()
 	var queued []blobLayout
 	err := e.kv.View(ctx, func(r kv.Reader) error {
 		lower, upper := kv.PrefixRange(kv.Key(kv.PrefixGC))
@@ -156,6 +158,8 @@ func (e *Engine) collect(ctx context.Context) (int, error) {
 // sweep deletes temporary files and orphaned shard files older than before from every space,
 // and returns how many of each it deleted. Failures are logged; the next sweep retries.
 func (e *Engine) sweep(ctx context.Context, before time.Time) (orphans, temps int) {
+	e.gcMu.Lock()
+	defer e.gcMu.Unlock()
 	for _, ent := range e.spaces.all() {
 		if ts, ok := ent.sp.(space.TempSweeper); ok {
 			n, err := ts.SweepTemp(ctx, before)

@@ -160,6 +160,9 @@ func (r *ObjectReader) WriteTo(w io.Writer) (int64, error) {
 // Read reads the object sequentially. It runs WriteTo on a goroutine behind a pipe, so prefer
 // WriteTo or WriteRange where the consumer is an io.Writer.
 func (r *ObjectReader) Read(p []byte) (int, error) {
+	if r.closed {
+		return 0, errors.New("engine: read from a closed ObjectReader")
+	}
 	r.once.Do(func() {
 		pr, pw := io.Pipe()
 		r.pr, r.done = pr, make(chan struct{})

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/jointcloud/jcs/kv"
@@ -20,6 +21,30 @@ const (
 	partRecordV1      = 1 // blob, size, create time
 	spaceRecordV1     = 1 // see encodeSpace
 )
+
+// errRecordShape reports a record that decoded but does not have the shape of its version.
+var errRecordShape = errors.New("engine: malformed record")
+
+// fixed reads a length-prefixed field that must fill dst exactly.
+func fixed(d *kv.Decoder, dst []byte) {
+	if b := d.ByteSlice(); d.Err() == nil && len(b) != len(dst) {
+		d.Fail(fmt.Errorf("%w: field of %d bytes, want %d", errRecordShape, len(b), len(dst)))
+	} else {
+		copy(dst, b)
+	}
+}
+
+// finish returns the decoder's error, or an error if bytes remain: a record of a known version
+// has exactly its fields.
+func finish(d *kv.Decoder) error {
+	if err := d.Err(); err != nil {
+		return err
+	}
+	if d.Len() != 0 {
+		return fmt.Errorf("%w: %d trailing bytes", errRecordShape, d.Len())
+	}
+	return nil
+}
 
 func encodeBucket(b *Bucket) []byte {
 	var e kv.Encoder
@@ -42,7 +67,7 @@ func decodeBucket(v []byte) (Bucket, error) {
 		Owner: UserID(d.Uint64()),
 	}
 	b.CreateTime = d.Time()
-	return b, d.Err()
+	return b, finish(d)
 }
 
 func encodePackage(p *Package) []byte {
@@ -66,7 +91,7 @@ func decodePackage(v []byte) (Package, error) {
 		Name:     d.String(),
 	}
 	p.CreateTime = d.Time()
-	return p, d.Err()
+	return p, finish(d)
 }
 
 func encodeID(id uint64) []byte {
@@ -82,7 +107,7 @@ func decodeID(v []byte) (uint64, error) {
 		return 0, fmt.Errorf("engine: ID record version %d unsupported", ver)
 	}
 	id := d.Uint64()
-	return id, d.Err()
+	return id, finish(d)
 }
 
 // encodeObject writes: ID, size, SHA-256 (32 bytes, length-prefixed), redundancy (type, rep
@@ -113,7 +138,7 @@ func decodeObject(pkg PackageID, path string, v []byte) (Object, error) {
 	o := Object{PackageID: pkg, Path: path}
 	o.ID = ObjectID(d.Uint64())
 	o.Size = d.Varint()
-	copy(o.SHA256[:], d.ByteSlice())
+	fixed(d, o.SHA256[:])
 	o.Redundancy = decodeRedundancy(d)
 	o.CreateTime = d.Time()
 	o.UpdateTime = d.Time()
@@ -123,11 +148,11 @@ func decodeObject(pkg PackageID, path string, v []byte) (Object, error) {
 	}
 	for range n {
 		var s Segment
-		copy(s.Blob[:], d.ByteSlice())
+		fixed(d, s.Blob[:])
 		s.Size = d.Varint()
 		o.Segments = append(o.Segments, s)
 	}
-	return o, d.Err()
+	return o, finish(d)
 }
 
 func encodeRedundancy(e *kv.Encoder, r Redundancy) {
@@ -163,7 +188,7 @@ func decodeObjectRef(v []byte) (PackageID, string, error) {
 	}
 	pkg := PackageID(d.Uint64())
 	path := d.String()
-	return pkg, path, d.Err()
+	return pkg, path, finish(d)
 }
 
 // encodeBlob writes: k, n, chunk size, size, the space of each shard (count, then IDs),
@@ -204,7 +229,7 @@ func decodeBlob(id BlobID, v []byte) (blobLayout, error) {
 	}
 	b.Refs = d.Uvarint()
 	b.CreateTime = d.Time()
-	return b, d.Err()
+	return b, finish(d)
 }
 
 func encodePart(p *part) []byte {
@@ -222,10 +247,10 @@ func decodePart(index uint32, v []byte) (part, error) {
 		return part{}, fmt.Errorf("engine: part record version %d unsupported", ver)
 	}
 	p := part{Index: index}
-	copy(p.Blob[:], d.ByteSlice())
+	fixed(d, p.Blob[:])
 	p.Size = d.Varint()
 	p.CreateTime = d.Time()
-	return p, d.Err()
+	return p, finish(d)
 }
 
 // encodeSpace writes: ID, name, storage (type, path, endpoint, region, bucket, project ID,
@@ -272,5 +297,5 @@ func decodeSpace(v []byte) (UserSpace, error) {
 	}
 	s.WorkingDir = d.String()
 	s.Revision = int64(d.Uvarint())
-	return s, d.Err()
+	return s, finish(d)
 }

@@ -96,6 +96,15 @@ func (d *Decoder) fail(format string, args ...any) {
 	}
 }
 
+// Fail records err, wrapped in ErrCorrupt, as the Decoder's error unless it already has one:
+// for a record decoder that finds a field well-formed but its value impossible (a hash of the
+// wrong length, say), so the record fails like a truncated one. Later reads return zero values.
+func (d *Decoder) Fail(err error) {
+	if d.err == nil {
+		d.err = fmt.Errorf("%w: %w", ErrCorrupt, err)
+	}
+}
+
 // take returns the next n bytes, or nil after recording an error.
 func (d *Decoder) take(n uint64, what string) []byte {
 	if d.err != nil {

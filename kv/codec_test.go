@@ -2,6 +2,7 @@ package kv
 
 import (
 	"encoding/binary"
+	"errors"
 	"math"
 	"testing"
 	"time"
@@ -185,4 +186,19 @@ func FuzzDecoder(f *testing.F) {
 			require.ErrorIs(t, err, ErrCorrupt)
 		}
 	})
+}
+
+func TestDecoderFail(t *testing.T) {
+	var e Encoder
+	e.Uint64(7)
+	e.Uint64(8)
+	d := NewDecoder(e.Bytes())
+	require.Equal(t, uint64(7), d.Uint64())
+	cause := errors.New("hash of 3 bytes")
+	d.Fail(cause)
+	d.Fail(errors.New("second failure is ignored"))
+	require.Zero(t, d.Uint64(), "reads after Fail return zero values")
+	require.ErrorIs(t, d.Err(), ErrCorrupt)
+	require.ErrorIs(t, d.Err(), cause)
+	require.NotContains(t, d.Err().Error(), "second")
 }
