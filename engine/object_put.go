@@ -38,12 +38,19 @@ type UploadFile struct {
 // a body that cannot be read, too few healthy spaces, the package deleted meanwhile) none of
 // them is created or replaced and the data written so far is deleted.
 //
-// Errors: KindNotFound for a missing package, KindInvalid for a bad or repeated path or an
-// unreadable body, KindUnavailable when too few user spaces can take shards.
+// The affinity space, if set, must exist; when it cannot take shards (unavailable, full) the
+// upload is placed elsewhere, since affinity is a preference.
+//
+// Errors: KindNotFound for a missing package, KindInvalid for a bad or repeated path, an
+// unknown affinity space or an unreadable body, KindUnavailable when too few user spaces can
+// take shards.
 func (e *Engine) UploadObjects(ctx context.Context, in UploadInput, next func() (UploadFile, error)) ([]Object, error) {
 	const op = "engine.UploadObjects"
 	if _, err := e.GetPackage(ctx, in.PackageID); err != nil {
 		return nil, wrap(op, err)
+	}
+	if in.Affinity != 0 && !e.spaces.registered(in.Affinity) {
+		return nil, errorf(op, KindInvalid, "affinity: user space %d does not exist", in.Affinity)
 	}
 	var staged []stagedObject
 	committed := false

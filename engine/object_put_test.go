@@ -388,10 +388,11 @@ func TestUploadAffinity(t *testing.T) {
 			require.Equal(t, aff, te.layouts(t, objs[0].ID)[0].Spaces[0])
 		}
 	}
-	// An affinity space that does not exist is ignored.
-	objs, err := te.UploadObjects(t.Context(), UploadInput{PackageID: p.ID, Affinity: 77}, files("none", randomBytes(1, 30_000)))
-	require.NoError(t, err)
-	require.Len(t, te.layouts(t, objs[0].ID)[0].Spaces, 6)
+	// An affinity space that does not exist is the client's mistake, and stores nothing.
+	before := te.shardCount(t)
+	_, err := te.UploadObjects(t.Context(), UploadInput{PackageID: p.ID, Affinity: 77}, files("none", randomBytes(1, 30_000)))
+	requireKind(t, KindInvalid, err)
+	require.Equal(t, before, te.shardCount(t))
 }
 
 // TestUploadReplicationOff: with replication turned off every non-empty object is

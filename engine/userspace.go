@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -154,6 +155,14 @@ func (s *spaceSet) get(id SpaceID) (space.Space, error) {
 	return ent.sp, nil
 }
 
+// registered reports whether a user space with this ID exists, available or not.
+func (s *spaceSet) registered(id SpaceID) bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	_, ok := s.byID[id]
+	return ok
+}
+
 // writable returns the IDs of the spaces that may receive new shards, in ID order.
 func (s *spaceSet) writable() []SpaceID {
 	s.mu.RLock()
@@ -178,7 +187,7 @@ func (s *spaceSet) all() []*spaceEntry {
 			out = append(out, ent)
 		}
 	}
-	slices.SortFunc(out, func(a, b *spaceEntry) int { return int(a.info.ID) - int(b.info.ID) })
+	slices.SortFunc(out, func(a, b *spaceEntry) int { return cmp.Compare(a.info.ID, b.info.ID) })
 	return out
 }
 

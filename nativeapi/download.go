@@ -126,13 +126,15 @@ func rangeHeader(w http.ResponseWriter, hdr string, size int64) (off, n int64, p
 		}
 		start, end = max(size-suffix, 0), size-1
 	default:
-		s, err1 := strconv.ParseInt(first, 10, 64)
-		e, err2 := strconv.ParseInt(last, 10, 64)
-		if last == "" {
-			e, err2 = size-1, nil
-		}
-		if err1 != nil || err2 != nil || s < 0 || e < s {
+		s, err := strconv.ParseInt(first, 10, 64)
+		if err != nil || s < 0 {
 			return 0, size, false, nil
+		}
+		e := size - 1 // an open range, "first-"
+		if last != "" {
+			if e, err = strconv.ParseInt(last, 10, 64); err != nil || e < s {
+				return 0, size, false, nil
+			}
 		}
 		if s >= size {
 			return 0, 0, false, unsatisfiable(w, hdr, size)

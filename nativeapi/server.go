@@ -132,12 +132,13 @@ func (h *Handler) serve(rt route) http.Handler {
 }
 
 func (h *Handler) run(w *statusWriter, r *http.Request, rt route, accessKey *string) error {
+	pending := false
 	if h.verifier != nil {
 		id, err := h.verifier.Verify(r)
 		if err != nil {
 			return err
 		}
-		*accessKey = id.AccessKeyID
+		*accessKey, pending = id.AccessKeyID, id.Pending
 	}
 	if !rt.streamsBody {
 		body, err := h.readBody(r.Body)
@@ -147,11 +148,40 @@ func (h *Handler) run(w *statusWriter, r *http.Request, rt route, accessKey *str
 		r.Body = io.NopCloser(bytes.NewReader(body))
 	}
 	data, err := rt.fn(w, r)
+	if err != nil && pending && rt.streamsBody {
+		// The handler failed before the body's end, where the signature is proven. Tell
+		// an impostor nothing about the resources the request names.
+		err = verdict(r.Body, err)
+	}
 	if err != nil || data == streamed {
 		return err
 	}
 	writeJSON(w, http.StatusOK, envelope{Code: codeOK, Data: data})
 	return nil
+}
+
+// maxVerdictBytes bounds how much of a failed request's body is read to prove its signature.
+const maxVerdictBytes = 64 << 20
+
+// errUnproven replaces the error of a request whose signature could not be checked.
+var errUnproven = &apiError{status: http.StatusForbidden, code: codeUnauthorized,
+	msg: "request failed before its body, and so its signature, could be verified; sign the payload hash in X-Amz-Content-Sha256"}
+
+// verdict reads what remains of a body whose signature is pending and returns the signature
+// error if there is one, err if the signature holds, or errUnproven if the body is too long
+// to read for the purpose.
+func verdict(body io.Reader, err error) error {
+	n, rerr := io.Copy(io.Discard, io.LimitReader(body, maxVerdictBytes+1))
+	var se *sigv4.Error
+	switch {
+	case errors.As(rerr, &se):
+		return rerr
+	case rerr != nil:
+		return err // the body broke off (the client went away): keep the handler's answer
+	case n > maxVerdictBytes:
+		return errUnproven
+	}
+	return err
 }
 
 // readBody reads a whole body of at most MaxBodyBytes; reading it to EOF completes its

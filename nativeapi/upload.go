@@ -158,7 +158,7 @@ func (l *lastPartReader) Read(p []byte) (int, error) {
 	if err != io.EOF {
 		return n, err
 	}
-	switch _, _, err := l.form.nextFile(); {
+	switch _, _, err := l.form.nextFile("file", "files"); {
 	case err == io.EOF:
 		return n, io.EOF
 	case err != nil:
