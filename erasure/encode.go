@@ -208,11 +208,17 @@ func (e *encoder) encodeLoop() {
 func (e *encoder) writeLoop(i int) {
 	w := e.shards[i]
 	slot := e.c.slot(i)
+	// Each writer seals its own block, so the checksums of a stripe are computed in parallel
+	// rather than on the encoding goroutine. Replicas share one block, sealed by the encoder.
+	seal := e.c.k > 1
 	if _, err := w.Write(e.c.header(i, e.o.Tag).AppendHeader(nil)); err != nil {
 		e.fail(i, err)
 	}
 	for sb := range e.writeQ[i] {
 		if e.errs[i] == nil && e.ctx.Err() == nil {
+			if seal {
+				sealBlock(sb.blockData(slot), &e.o.Tag, e.c.sumIndex(i), sb.index)
+			}
 			if _, err := w.Write(sb.framed(slot)); err != nil {
 				e.fail(i, err)
 			}
@@ -303,9 +309,13 @@ func (c *Codec) layout(sb *stripeBuf) {
 	}
 }
 
-// encodeStripe computes the parity blocks of sb and seals every block with its checksum.
-// blocks is scratch space of n entries.
+// encodeStripe computes the parity blocks of sb; under replication it seals the one shared
+// block (otherwise each writer seals its own). blocks is scratch space of n entries.
 func (c *Codec) encodeStripe(sb *stripeBuf, tag *Tag, blocks [][]byte) {
+	if c.k == 1 {
+		sealBlock(sb.blockData(0), tag, 0, sb.index)
+		return
+	}
 	if c.rs != nil {
 		for i := range blocks {
 			blocks[i] = sb.blockData(i)
@@ -314,8 +324,5 @@ func (c *Codec) encodeStripe(sb *stripeBuf, tag *Tag, blocks [][]byte) {
 			// Shapes are ours and always consistent; an error here is a bug.
 			panic(fmt.Sprintf("erasure: encoding stripe %d: %v", sb.index, err))
 		}
-	}
-	for i := range c.slotCount() {
-		sealBlock(sb.blockData(i), tag, c.sumIndex(i), sb.index)
 	}
 }
