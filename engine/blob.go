@@ -152,7 +152,7 @@ func (e *Engine) writeBlob(ctx context.Context, src io.Reader, w writeSpec) (blo
 	if _, err := rand.Read(b.ID[:]); err != nil {
 		return blobLayout{}, err
 	}
-	b.Spaces, err = place(b.ID, e.spaces.writable(), b.N, w.affinity)
+	b.Spaces, err = place(b.ID, e.spaces.writable(e.now()), b.N, w.affinity)
 	if err != nil {
 		return blobLayout{}, &Error{Kind: KindUnavailable, Err: err}
 	}
@@ -168,8 +168,8 @@ func (e *Engine) writeBlob(ctx context.Context, src io.Reader, w writeSpec) (blo
 }
 
 // putShards encodes src into the shards of b, one Put per shard fed through a pipe.
-func (e *Engine) putShards(ctx context.Context, codec *erasure.Codec, b *blobLayout, src *sourceReader, w writeSpec) (int64, error) {
-	ctx, cancel := context.WithCancel(ctx)
+func (e *Engine) putShards(parent context.Context, codec *erasure.Codec, b *blobLayout, src *sourceReader, w writeSpec) (int64, error) {
+	ctx, cancel := context.WithCancel(parent)
 	defer cancel()
 	shardSize := int64(-1)
 	if w.size >= 0 {
@@ -216,16 +216,34 @@ func (e *Engine) putShards(ctx context.Context, codec *erasure.Codec, b *blobLay
 		return 0, &Error{Kind: KindInvalid, Err: fmt.Errorf("content is longer than the announced %d bytes", w.size)}
 	case w.size >= 0 && err == nil && res.Size != w.size:
 		return 0, &Error{Kind: KindInvalid, Err: fmt.Errorf("content is %d bytes, expected %d", res.Size, w.size)}
-	case err == nil:
-		err = errors.Join(putErrs...)
+	case err == nil && errors.Join(putErrs...) == nil:
+		return res.Size, nil
+	case parent.Err() != nil:
+		return 0, context.Cause(parent) // the caller gave up
 	}
-	if err != nil {
-		if ctx.Err() != nil && errors.Is(err, context.Canceled) {
-			return 0, err
+	cause := errors.Join(err, errors.Join(putErrs...))
+	failed := e.blameSpaces(b, putErrs, err)
+	e.log.Warn("writing shards failed", "blob", b.ID, "spaces", failed, "err", cause)
+	msg := "writing shards failed"
+	if len(failed) > 0 {
+		msg = fmt.Sprintf("writing shards failed on user space(s) %v, which take no new shards for %v", failed, writeFailureCooldown)
+	}
+	return 0, &Error{Kind: KindUnavailable, Err: &withCause{msg: msg, err: cause}}
+}
+
+// blameSpaces marks the spaces whose Put failed by their own fault, not because the encoder
+// stopped feeding them (encodeErr) or the caller gave up, and returns them.
+func (e *Engine) blameSpaces(b *blobLayout, putErrs []error, encodeErr error) []SpaceID {
+	var failed []SpaceID
+	until := e.now().Add(writeFailureCooldown)
+	for i, err := range putErrs {
+		if err == nil || errors.Is(err, context.Canceled) || (encodeErr != nil && errors.Is(err, encodeErr)) {
+			continue
 		}
-		return 0, &Error{Kind: KindUnavailable, Err: fmt.Errorf("writing shards: %w", err)}
+		e.spaces.markFailed(b.Spaces[i], until)
+		failed = append(failed, b.Spaces[i])
 	}
-	return res.Size, nil
+	return failed
 }
 
 // wrapSource classifies an error from an upload's body: an engine error keeps its kind (a copy
@@ -320,7 +338,8 @@ func (e *Engine) readBlob(ctx context.Context, w io.Writer, b *blobLayout, shard
 		e.log.Warn("degraded read", "blob", b.ID, "stripes", st.Reconstructed, "shardErrors", errors.Join(st.ShardErrs...))
 	}
 	if errors.Is(err, erasure.ErrTooFewShards) {
-		return &Error{Kind: KindUnavailable, Err: fmt.Errorf("too few healthy shards: %w", err)}
+		e.log.Error("object data unreadable: too few healthy shards", "blob", b.ID, "err", err)
+		return &Error{Kind: KindUnavailable, Err: &withCause{msg: "too few healthy shards to read the object's data", err: err}}
 	}
 	return err
 }

@@ -57,6 +57,9 @@ func New(ctx context.Context, o Options) (*Engine, error) {
 	if err := e.openSpaces(ctx); err != nil {
 		return nil, fmt.Errorf("engine: opening user spaces: %w", err)
 	}
+	if n := e.sweepTemps(ctx, e.now()); n > 0 {
+		e.log.Info("swept temporary files of interrupted writes", "tempFiles", n)
+	}
 	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
 	e.stop = stop
 	e.bg.Go(func() { e.collectLoop(bg) })

@@ -101,6 +101,7 @@ func (s *scenario) run(t *testing.T, d *datadriven.TestData) string {
 	case "clear":
 		if d.HasArg("space") {
 			s.space(t, d).Clear()
+			s.te.forgetFailures()
 		} else {
 			s.te.clearFaults()
 		}

@@ -139,3 +139,14 @@ func wrap(op string, err error) error {
 var (
 	errPathTaken = errors.New("an object already exists at this path")
 )
+
+// withCause is an error whose message is fit for clients while its cause, which may name shard
+// files or storage internals, stays in the chain for errors.Is; whoever creates one logs the
+// cause.
+type withCause struct {
+	msg string
+	err error
+}
+
+func (w *withCause) Error() string { return w.msg }
+func (w *withCause) Unwrap() error { return w.err }

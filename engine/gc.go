@@ -38,7 +38,11 @@ func (e *Engine) wakeCollector() {
 // collectLoop runs collection until ctx ends: the startup sweep first, then collect whenever
 // prompted or every GCInterval, and a sweep every OrphanGrace.
 func (e *Engine) collectLoop(ctx context.Context) {
-	e.sweep(ctx, e.start)
+	// Temporary files were swept before New returned; shards are staged before they are
+	// written, so sweeping orphans from before the start is safe while uploads run.
+	if n, err := e.sweepOrphans(ctx, e.start); err == nil && n > 0 {
+		e.log.Info("swept shards of interrupted writes", "orphanShards", n)
+	}
 	lastSweep := e.now()
 	t := time.NewTicker(e.opts.GCInterval)
 	defer t.Stop()
@@ -158,8 +162,20 @@ func (e *Engine) collect(ctx context.Context) (int, error) {
 // sweep deletes temporary files and orphaned shard files older than before from every space,
 // and returns how many of each it deleted. Failures are logged; the next sweep retries.
 func (e *Engine) sweep(ctx context.Context, before time.Time) (orphans, temps int) {
+	temps = e.sweepTemps(ctx, before)
+	orphans, _ = e.sweepOrphans(ctx, before)
+	if orphans+temps > 0 {
+		e.log.Info("swept leftovers of interrupted writes", "orphanShards", orphans, "tempFiles", temps)
+	}
+	return orphans, temps
+}
+
+// sweepTemps deletes the temporary files of writes started before before. New runs it, with
+// before = now, before any write can start: then every temporary file is a crash's.
+func (e *Engine) sweepTemps(ctx context.Context, before time.Time) int {
 	e.gcMu.Lock()
 	defer e.gcMu.Unlock()
+	temps := 0
 	for _, ent := range e.spaces.all() {
 		if ts, ok := ent.sp.(space.TempSweeper); ok {
 			n, err := ts.SweepTemp(ctx, before)
@@ -168,18 +184,27 @@ func (e *Engine) sweep(ctx context.Context, before time.Time) (orphans, temps in
 				e.log.Warn("sweeping temporary files", "space", ent.info.ID, "err", err)
 			}
 		}
+	}
+	e.stats.tempsCollected.Add(int64(temps))
+	return temps
+}
+
+// sweepOrphans deletes orphaned shard files older than before from every space.
+func (e *Engine) sweepOrphans(ctx context.Context, before time.Time) (int, error) {
+	e.gcMu.Lock()
+	defer e.gcMu.Unlock()
+	orphans := 0
+	var errs []error
+	for _, ent := range e.spaces.all() {
 		n, err := e.sweepSpace(ctx, ent, before)
 		orphans += n
 		if err != nil && ctx.Err() == nil {
 			e.log.Warn("sweeping orphaned shards", "space", ent.info.ID, "err", err)
+			errs = append(errs, err)
 		}
 	}
 	e.stats.orphansCollected.Add(int64(orphans))
-	e.stats.tempsCollected.Add(int64(temps))
-	if orphans+temps > 0 {
-		e.log.Info("swept leftovers of interrupted writes", "orphanShards", orphans, "tempFiles", temps)
-	}
-	return orphans, temps
+	return orphans, errors.Join(errs...)
 }
 
 // sweepSpace sweeps the shard files of one space, a listing page at a time.

@@ -273,6 +273,16 @@ func (te *testEngine) clearFaults() {
 	for _, s := range te.spaces {
 		s.Clear()
 	}
+	te.forgetFailures()
+}
+
+// forgetFailures ends the write cool-down of every space, as if it had passed.
+func (te *testEngine) forgetFailures() {
+	te.Engine.spaces.mu.Lock()
+	defer te.Engine.spaces.mu.Unlock()
+	for _, ent := range te.Engine.spaces.byID {
+		ent.failedUntil = time.Time{}
+	}
 }
 
 // requireKind fails unless err is an engine error of kind want.

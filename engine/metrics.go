@@ -1,6 +1,10 @@
 package engine
 
-import "sync/atomic"
+import (
+	"cmp"
+	"slices"
+	"sync/atomic"
+)
 
 // counters are the engine's running totals; Metrics snapshots them.
 type counters struct {
@@ -34,10 +38,12 @@ type Metrics struct {
 
 // SpaceStatus is the state of one user space.
 type SpaceStatus struct {
-	ID        SpaceID
-	Name      string
-	Type      string
-	Available bool // its storage opened; shards are read from and written to it
+	ID   SpaceID
+	Name string
+	Type string
+	// Available reports that the space's storage opened and it has not failed a write
+	// recently: it takes new shards. Reads try every opened space.
+	Available bool
 }
 
 // Metrics returns a snapshot of the engine's counters and user spaces.
@@ -53,12 +59,15 @@ func (e *Engine) Metrics() Metrics {
 		TempFilesCollected:   e.stats.tempsCollected.Load(),
 		CollectErrors:        e.stats.collectErrors.Load(),
 	}
+	now := e.now()
 	e.spaces.mu.RLock()
 	defer e.spaces.mu.RUnlock()
 	for _, ent := range e.spaces.byID {
 		m.Spaces = append(m.Spaces, SpaceStatus{
-			ID: ent.info.ID, Name: ent.info.Name, Type: ent.info.Storage.Type, Available: ent.err == nil,
+			ID: ent.info.ID, Name: ent.info.Name, Type: ent.info.Storage.Type,
+			Available: ent.err == nil && !ent.failedUntil.After(now),
 		})
 	}
+	slices.SortFunc(m.Spaces, func(a, b SpaceStatus) int { return cmp.Compare(a.ID, b.ID) })
 	return m
 }

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"errors"
@@ -120,16 +121,22 @@ func (c content) segments() []Segment {
 	return []Segment{{Blob: c.blob.ID, Size: c.size}}
 }
 
-// peekPool holds buffers of SmallObjectSize+1 bytes for deciding a body's redundancy.
+// peekPool holds buffers of SmallObjectSize+1 bytes for reading small bodies ahead.
 var peekPool sync.Pool
 
 // stageContent writes body to the user spaces as a new staged blob, choosing its redundancy by
 // size: bodies of at most SmallObjectSize bytes become ParityShards+1 replicas (the same fault
 // tolerance as erasure coding, with fewer, smaller files), larger ones are erasure-coded.
-// When the size is unknown the first SmallObjectSize+1 bytes are read ahead to decide.
+//
+// A body that may be small (its size is unknown or small) is read ahead up to SmallObjectSize+1
+// bytes. If it all fits, it is written from memory, and when the write fails on an unavailable
+// space it is placed once more, away from the spaces that just failed (which the failure took
+// out of placement). A larger body streams and cannot be retried.
 func (e *Engine) stageContent(ctx context.Context, body io.Reader, size int64, affinity SpaceID) (content, error) {
 	small := e.opts.SmallObjectSize
-	if size < 0 && small >= 0 {
+	declared := size
+	var inMemory *bytes.Reader
+	if small >= 0 && size <= small {
 		buf, _ := peekPool.Get().(*[]byte)
 		if buf == nil || len(*buf) != int(small)+1 {
 			b := make([]byte, small+1)
@@ -137,20 +144,24 @@ func (e *Engine) stageContent(ctx context.Context, body io.Reader, size int64, a
 		}
 		defer peekPool.Put(buf)
 		n, err := io.ReadFull(body, *buf)
-		switch err {
-		case io.EOF, io.ErrUnexpectedEOF:
-			body, size = bytes.NewReader((*buf)[:n]), int64(n)
-		case nil:
-			body = io.MultiReader(bytes.NewReader(*buf), body)
-		default:
+		switch {
+		case err == io.EOF || err == io.ErrUnexpectedEOF:
+			inMemory = bytes.NewReader((*buf)[:n])
+			body, size = inMemory, int64(n)
+		case err != nil:
 			return content{}, wrapSource(err)
+		default:
+			body = io.MultiReader(bytes.NewReader(*buf), body)
+		}
+		if declared >= 0 && (inMemory == nil || size != declared) {
+			return content{}, &Error{Kind: KindInvalid, Err: fmt.Errorf("content does not match the announced %d bytes", declared)}
 		}
 	}
 	if size == 0 {
 		// Nothing to store, but the body must still be read to its end: a signed body is
 		// verified at EOF.
-		if _, err := io.Copy(io.Discard, body); err != nil {
-			return content{}, wrapSource(err)
+		if n, err := io.Copy(io.Discard, body); err != nil || n != 0 {
+			return content{}, wrapSource(cmp.Or(err, errors.New("content is longer than the announced 0 bytes")))
 		}
 		return content{sha: sha256.Sum256(nil)}, nil
 	}
@@ -161,6 +172,11 @@ func (e *Engine) stageContent(ctx context.Context, body io.Reader, size int64, a
 	h := sha256.New()
 	spec.observers = []io.Writer{h}
 	b, err := e.writeBlob(ctx, body, spec)
+	if err != nil && inMemory != nil && KindOf(err) == KindUnavailable && ctx.Err() == nil {
+		inMemory.Seek(0, io.SeekStart)
+		h.Reset()
+		b, err = e.writeBlob(ctx, inMemory, spec)
+	}
 	if err != nil {
 		return content{}, err
 	}

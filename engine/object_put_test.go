@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/jointcloud/jcs/engine/space/faultspace"
+	"github.com/jointcloud/jcs/erasure"
 )
 
 // failingReader yields data and then fails with err instead of io.EOF.
@@ -479,4 +480,50 @@ func TestUploadCancelled(t *testing.T) {
 	require.Empty(t, te.blobs.staged)
 	blobs, queued, _ := te.indexCounts(t)
 	require.Zero(t, blobs+queued)
+}
+
+// TestSpaceFailingWrites: a space whose writes fail is taken out of placement for a while, so
+// small objects (which need three spaces) keep being stored, an erasure-coded upload that needs
+// all six fails with a message naming the space and no internals, and the space is reported
+// unavailable until the cool-down ends.
+func TestSpaceFailingWrites(t *testing.T) {
+	te := newTestEngine(t)
+	p := te.pkg(t)
+	te.spaces[1].Fail(faultspace.OpPut, nil, errors.New("disk on fire"))
+	for i := range 20 {
+		objs, err := te.UploadObjects(t.Context(), UploadInput{PackageID: p.ID}, files(fmt.Sprintf("small%d", i), randomBytes(uint64(i), 100)))
+		require.NoError(t, err, "small upload %d", i)
+		require.NotContains(t, te.layouts(t, objs[0].ID)[0].Spaces, SpaceID(1))
+	}
+	_, err := te.UploadObjects(t.Context(), UploadInput{PackageID: p.ID}, files("big", randomBytes(1, 50_000)))
+	requireKind(t, KindUnavailable, err)
+	var ee *Error
+	require.ErrorAs(t, err, &ee)
+	require.NotContains(t, ee.Message(), "blobs/", "client messages name no shard files")
+	require.False(t, te.Metrics().Spaces[0].Available)
+
+	te.spaces[1].Clear()
+	te.forgetFailures()
+	require.True(t, te.Metrics().Spaces[0].Available)
+	te.upload(t, p.ID, "big", randomBytes(1, 50_000))
+}
+
+// TestUnreadableObjectMessage: too few shards is unavailable, with a message that names no
+// shard files.
+func TestUnreadableObjectMessage(t *testing.T) {
+	te := newTestEngine(t)
+	p := te.pkg(t)
+	o := te.upload(t, p.ID, "x", randomBytes(1, 50_000))[0]
+	for id := SpaceID(1); id <= 3; id++ {
+		te.spaces[id].Fail(faultspace.OpOpen, nil, errors.New("gone"))
+	}
+	r, err := te.OpenObject(t.Context(), o.ID)
+	require.NoError(t, err)
+	defer r.Close()
+	_, err = r.WriteTo(io.Discard)
+	requireKind(t, KindUnavailable, err)
+	require.ErrorIs(t, err, erasure.ErrTooFewShards)
+	var ee *Error
+	require.ErrorAs(t, err, &ee)
+	require.NotContains(t, ee.Message(), "blobs/")
 }

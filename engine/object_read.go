@@ -76,6 +76,10 @@ func segmentBlobs(r kv.Reader, o *Object) ([]blobLayout, error) {
 	blobs := make([]blobLayout, len(o.Segments))
 	for i, s := range o.Segments {
 		b, err := getBlob(r, s.Blob)
+		if KindOf(err) == KindNotFound {
+			// In one snapshot an object's blobs always have records: this is corruption.
+			return nil, fmt.Errorf("engine: index inconsistent: object %d segment %d names blob %s, which has no record", o.ID, i, s.Blob)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("object %d segment %d: %w", o.ID, i, err)
 		}

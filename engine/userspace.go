@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/jointcloud/jcs/engine/space"
 	"github.com/jointcloud/jcs/kv"
@@ -130,6 +131,23 @@ type spaceEntry struct {
 	info UserSpace
 	sp   space.Space
 	err  error // why the storage could not be opened, if it could not
+	// failedUntil is when a space that failed a write may take new shards again. Reads still
+	// try it: a failed write says little about the shards it already holds.
+	failedUntil time.Time
+}
+
+// writeFailureCooldown is how long a space that failed a shard write gets no new shards. It
+// is the simplest health signal that keeps one failing space from failing every upload; a
+// proper health state with probes replaces it (issue #4).
+const writeFailureCooldown = 30 * time.Second
+
+// markFailed keeps a space from new shards until until.
+func (s *spaceSet) markFailed(id SpaceID, until time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if ent, ok := s.byID[id]; ok && until.After(ent.failedUntil) {
+		ent.failedUntil = until
+	}
 }
 
 func (s *spaceSet) add(us UserSpace, sp space.Space, err error) {
@@ -163,13 +181,13 @@ func (s *spaceSet) registered(id SpaceID) bool {
 	return ok
 }
 
-// writable returns the IDs of the spaces that may receive new shards, in ID order.
-func (s *spaceSet) writable() []SpaceID {
+// writable returns the IDs of the spaces that may receive new shards now, in ID order.
+func (s *spaceSet) writable(now time.Time) []SpaceID {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	var ids []SpaceID
 	for id, ent := range s.byID {
-		if ent.err == nil && ent.info.ShardStore != nil {
+		if ent.err == nil && ent.info.ShardStore != nil && !ent.failedUntil.After(now) {
 			ids = append(ids, id)
 		}
 	}

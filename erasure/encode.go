@@ -301,9 +301,9 @@ func (c *Codec) layout(sb *stripeBuf) {
 			// A block-sized run spans at most two chunk-sized slots.
 			mid := min(hi, (lo/C+1)*C)
 			if mid < hi {
-				copy(dst[mid-lo:hi-lo], sb.chunkArea(mid/C)[:hi-mid])
+				copy(dst[mid-lo:hi-lo], sb.chunkArea(mid / C)[:hi-mid])
 			}
-			copy(dst[:mid-lo], sb.chunkArea(lo/C)[lo%C:])
+			copy(dst[:mid-lo], sb.chunkArea(lo / C)[lo%C:])
 		}
 		clear(dst[max(hi-lo, 0):b])
 	}

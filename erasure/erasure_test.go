@@ -119,9 +119,9 @@ func TestShardFileSize(t *testing.T) {
 		want int64
 	}{
 		{0, HeaderSize},
-		{1, HeaderSize + 1 + ChecksumSize},        // b = ceil(1/4) = 1
-		{5, HeaderSize + 2 + ChecksumSize},        // b = 2
-		{40, HeaderSize + 10 + ChecksumSize},      // one full stripe
+		{1, HeaderSize + 1 + ChecksumSize},         // b = ceil(1/4) = 1
+		{5, HeaderSize + 2 + ChecksumSize},         // b = 2
+		{40, HeaderSize + 10 + ChecksumSize},       // one full stripe
 		{41, HeaderSize + 2*ChecksumSize + 10 + 1}, // full stripe, then b = 1
 		{80, HeaderSize + 2*(10+ChecksumSize)},
 	} {
