@@ -63,14 +63,37 @@ func sendObject(w http.ResponseWriter, r *http.Request, rd *engine.ObjectReader)
 		status = http.StatusPartialContent
 		hd.Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", off, off+n-1, o.Size))
 	}
-	w.WriteHeader(status)
-	if r.Method == http.MethodHead {
+	if r.Method == http.MethodHead || n == 0 {
+		w.WriteHeader(status)
 		return streamed, nil
 	}
-	if _, err := rd.WriteRange(w, off, n); err != nil {
+	// The status goes out with the first byte, so that a read that fails before producing any
+	// (too few shards) is still answered with a JSON error rather than a cut connection.
+	lw := &lazyHeaderWriter{w: w, status: status}
+	if _, err := rd.WriteRange(lw, off, n); err != nil {
+		if !lw.started {
+			for _, h := range []string{"Content-Disposition", "Content-Range", "ETag", "Last-Modified", "Accept-Ranges"} {
+				hd.Del(h)
+			}
+		}
 		return nil, err
 	}
 	return streamed, nil
+}
+
+// lazyHeaderWriter sends the response status just before the first byte of the body.
+type lazyHeaderWriter struct {
+	w       http.ResponseWriter
+	status  int
+	started bool
+}
+
+func (l *lazyHeaderWriter) Write(p []byte) (int, error) {
+	if !l.started {
+		l.started = true
+		l.w.WriteHeader(l.status)
+	}
+	return l.w.Write(p)
 }
 
 // requestedRange resolves the bytes a download asks for. The query's offset and length are
