@@ -50,6 +50,9 @@ var rules = []rule{
 	{pkg: "s3compat", ours: []string{"engine", "sigv4"}, forbidden: concat(prometheus, pebble)},
 	// Monitoring adapts engine and kv snapshots.
 	{pkg: "monitoring", ours: []string{"engine", "kv"}, forbidden: storageSDKs},
+	// The load generator is a client: it reaches the server over the wire only, so it imports
+	// nothing of ours (its tests may, to run a real server in process).
+	{pkg: "loadgen", ours: nil, forbidden: concat(prometheus, pebble)},
 }
 
 // pkgInfo is the part of `go list -json` the rules need.
@@ -76,6 +79,7 @@ func TestLayeringCatchesViolations(t *testing.T) {
 		{ImportPath: module + "/nativeapi", Imports: []string{module + "/engine", module + "/s3compat"}},
 		{ImportPath: module + "/kv", Imports: []string{module + "/cmd/jcs"}},
 		{ImportPath: module + "/engine/space/localdir", Imports: []string{module + "/engine/space"}},
+		{ImportPath: module + "/loadgen", Imports: []string{module + "/engine", "net/http"}},
 	}
 	got := check(pkgs, rules)
 	for _, want := range []string{
@@ -83,6 +87,7 @@ func TestLayeringCatchesViolations(t *testing.T) {
 		"engine imports github.com/prometheus/client_golang/prometheus",
 		"nativeapi imports s3compat",
 		"kv imports cmd/jcs",
+		"loadgen imports engine",
 	} {
 		if !slices.ContainsFunc(got, func(v string) bool { return strings.Contains(v, want) }) {
 			t.Errorf("checker missed %q; it reported %q", want, got)

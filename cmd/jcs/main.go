@@ -4,6 +4,7 @@
 //
 //	jcs serve [flags]           start the server (see `jcs serve -h`)
 //	jcs presign [flags] URL     print a presigned URL for a /v1 GET, signed with the root key
+//	jcs bench [flags]           measure throughput and latency of the /v1 API or the disk baseline
 //	jcs version                 print the version
 package main
 
@@ -25,6 +26,8 @@ const usage = `jcs is the JointCloud storage server.
 Usage:
   jcs serve [flags]          start the server; "jcs serve -h" lists the flags
   jcs presign [flags] URL    print a presigned URL for a /v1 GET, signed with the root key
+  jcs bench [flags]          measure throughput and latency of the /v1 API or the disk baseline;
+                             "jcs bench -h" lists the flags
   jcs version                print the version
 `
 
@@ -40,6 +43,8 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 		err = serveCommand(args[1:], stdout, stderr, getenv)
 	case "presign":
 		err = presignCommand(args[1:], stdout, stderr, getenv)
+	case "bench":
+		err = benchCommand(args[1:], stdout, stderr, getenv)
 	case "version":
 		fmt.Fprintln(stdout, "jcs", version())
 	case "help", "-h", "-help", "--help":
