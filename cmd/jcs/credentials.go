@@ -23,6 +23,27 @@ const credentialsFile = "credentials.json"
 // else from DATA/credentials.json, else newly generated, saved there with mode 0600 and printed
 // once to out. The secret never goes to the log.
 func rootCredentials(dataDir string, getenv func(string) string, out io.Writer) (credentials, error) {
+	c, err := loadCredentials(dataDir, getenv)
+	if !errors.Is(err, errNoCredentials) {
+		return c, err
+	}
+	path := filepath.Join(dataDir, credentialsFile)
+	c = credentials{AccessKeyID: "JCS" + randomString(17, upperAlnum), SecretAccessKey: randomString(40, base62)}
+	if err := writeFileAtomic(path, c, 0o600); err != nil {
+		return credentials{}, fmt.Errorf("saving root credentials: %w", err)
+	}
+	fmt.Fprintf(out, "jcs: generated root credentials, saved to %s (shown only this once):\n", path)
+	fmt.Fprintf(out, "  JCS_ACCESS_KEY=%s\n  JCS_SECRET_KEY=%s\n", c.AccessKeyID, c.SecretAccessKey)
+	return c, nil
+}
+
+// errNoCredentials means neither the environment nor the data directory holds root
+// credentials.
+var errNoCredentials = errors.New("no root credentials")
+
+// loadCredentials returns the root key pair from JCS_ACCESS_KEY and JCS_SECRET_KEY, or from
+// DATA/credentials.json, and errNoCredentials if there is neither. It never creates any.
+func loadCredentials(dataDir string, getenv func(string) string) (credentials, error) {
 	ak, sk := getenv("JCS_ACCESS_KEY"), getenv("JCS_SECRET_KEY")
 	switch {
 	case ak != "" && sk != "":
@@ -32,22 +53,16 @@ func rootCredentials(dataDir string, getenv func(string) string, out io.Writer) 
 	}
 	path := filepath.Join(dataDir, credentialsFile)
 	b, err := os.ReadFile(path)
-	if err == nil {
-		var c credentials
-		if err := json.Unmarshal(b, &c); err != nil || c.AccessKeyID == "" || c.SecretAccessKey == "" {
-			return credentials{}, fmt.Errorf("%s is damaged; remove it to generate new root credentials", path)
-		}
-		return c, nil
-	}
-	if !errors.Is(err, fs.ErrNotExist) {
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return credentials{}, fmt.Errorf("%w in the environment or in %s", errNoCredentials, path)
+	case err != nil:
 		return credentials{}, err
 	}
-	c := credentials{AccessKeyID: "JCS" + randomString(17, upperAlnum), SecretAccessKey: randomString(40, base62)}
-	if err := writeFileAtomic(path, c, 0o600); err != nil {
-		return credentials{}, fmt.Errorf("saving root credentials: %w", err)
+	var c credentials
+	if err := json.Unmarshal(b, &c); err != nil || c.AccessKeyID == "" || c.SecretAccessKey == "" {
+		return credentials{}, fmt.Errorf("%s is damaged; remove it to generate new root credentials", path)
 	}
-	fmt.Fprintf(out, "jcs: generated root credentials, saved to %s (shown only this once):\n", path)
-	fmt.Fprintf(out, "  JCS_ACCESS_KEY=%s\n  JCS_SECRET_KEY=%s\n", c.AccessKeyID, c.SecretAccessKey)
 	return c, nil
 }
 

@@ -84,3 +84,20 @@ func TestPresignVerifies(t *testing.T) {
 	_, err = presign(t.Context(), "not a url", c, time.Hour, now)
 	require.Error(t, err)
 }
+
+// TestLoadCredentialsNeverCreates pins that presign and bench, which only read the root
+// credentials, never leave a new key pair behind that the server does not know.
+func TestLoadCredentialsNeverCreates(t *testing.T) {
+	dir := t.TempDir()
+	_, err := loadCredentials(dir, env(nil))
+	require.ErrorIs(t, err, errNoCredentials)
+	_, err = os.Stat(filepath.Join(dir, credentialsFile))
+	require.True(t, os.IsNotExist(err))
+
+	var out bytes.Buffer
+	code := run([]string{"presign", "--data", dir, "http://127.0.0.1:7890/v1/object/download?objectID=1"}, &out, &out, env(nil))
+	require.Equal(t, 1, code)
+	require.Contains(t, out.String(), "no root credentials")
+	_, err = os.Stat(filepath.Join(dir, credentialsFile))
+	require.True(t, os.IsNotExist(err), "presign must not generate credentials")
+}

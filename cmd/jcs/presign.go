@@ -30,9 +30,9 @@ func presignCommand(args []string, stdout, stderr io.Writer, getenv func(string)
 	if *expires < time.Second || *expires > 7*24*time.Hour {
 		return fmt.Errorf("--expires must be between 1s and 168h")
 	}
-	c, err := rootCredentials(*data, getenv, io.Discard)
+	c, err := loadCredentials(*data, getenv)
 	if err != nil {
-		return err
+		return fmt.Errorf("%w; set JCS_ACCESS_KEY and JCS_SECRET_KEY or point --data at the server's data directory", err)
 	}
 	u, err := presign(context.Background(), fs.Arg(0), c, *expires, time.Now())
 	if err != nil {
