@@ -63,6 +63,58 @@ func BenchmarkEncode(b *testing.B) {
 				}
 			}
 		})
+		b.Run(fmt.Sprintf("raw-1core/chunk=%dKiB", chunk>>10), func(b *testing.B) {
+			rs, err := reedsolomon.New(4, 2, reedsolomon.WithMaxGoroutines(1))
+			if err != nil {
+				b.Fatal(err)
+			}
+			parity := [][]byte{make([]byte, chunk), make([]byte, chunk)}
+			b.SetBytes(benchObject)
+			for b.Loop() {
+				for off := 0; off+4*chunk <= len(data); off += 4 * chunk {
+					shards := [][]byte{
+						data[off : off+chunk], data[off+chunk : off+2*chunk],
+						data[off+2*chunk : off+3*chunk], data[off+3*chunk : off+4*chunk],
+						parity[0], parity[1],
+					}
+					if err := rs.Encode(shards); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+		})
+		b.Run(fmt.Sprintf("raw-stream/chunk=%dKiB", chunk>>10), func(b *testing.B) {
+			// The library's own streaming path: split a stream into k data shards, encode them
+			// into m parity streams. Like Encode it copies the input and writes every shard;
+			// unlike Encode it checksums nothing.
+			enc, err := reedsolomon.NewStream(4, 2, reedsolomon.WithStreamBlockSize(chunk))
+			if err != nil {
+				b.Fatal(err)
+			}
+			shardLen := benchObject / 4
+			bufs := make([]*bytes.Buffer, 4)
+			ws := make([]io.Writer, 4)
+			for i := range bufs {
+				bufs[i] = bytes.NewBuffer(make([]byte, 0, shardLen))
+				ws[i] = bufs[i]
+			}
+			b.SetBytes(benchObject)
+			for b.Loop() {
+				for _, buf := range bufs {
+					buf.Reset()
+				}
+				if err := enc.Split(bytes.NewReader(data), ws, benchObject); err != nil {
+					b.Fatal(err)
+				}
+				rs := make([]io.Reader, 4)
+				for i := range rs {
+					rs[i] = bufs[i]
+				}
+				if err := enc.Encode(rs, discards(2)); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 		b.Run(fmt.Sprintf("jcs/chunk=%dKiB", chunk>>10), func(b *testing.B) {
 			c := newCodec(b, 4, 2, chunk)
 			ws := discards(6)
@@ -104,6 +156,42 @@ func BenchmarkDecode(b *testing.B) {
 				}
 			}
 		})
+		// The library's streaming decode over plain shards (no framing, no checksums): Join of
+		// the four data shards when healthy, Reconstruct of two lost data shards when degraded.
+		raw := rawShards(b, data, chunk)
+		b.Run(fmt.Sprintf("raw-stream-healthy/chunk=%dKiB", chunk>>10), func(b *testing.B) {
+			enc, err := reedsolomon.NewStream(4, 2, reedsolomon.WithStreamBlockSize(chunk))
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.SetBytes(benchObject)
+			for b.Loop() {
+				rs := make([]io.Reader, 6)
+				for i := range 4 {
+					rs[i] = bytes.NewReader(raw[i])
+				}
+				if err := enc.Join(io.Discard, rs, benchObject); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(fmt.Sprintf("raw-stream-degraded/chunk=%dKiB", chunk>>10), func(b *testing.B) {
+			enc, err := reedsolomon.NewStream(4, 2, reedsolomon.WithStreamBlockSize(chunk))
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.SetBytes(benchObject)
+			for b.Loop() {
+				valid := make([]io.Reader, 6)
+				for i := 2; i < 6; i++ {
+					valid[i] = bytes.NewReader(raw[i])
+				}
+				fill := []io.Writer{io.Discard, io.Discard, nil, nil, nil, nil}
+				if err := enc.Reconstruct(valid, fill); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 		for _, lost := range [][]int{nil, {0, 1}} {
 			name := "jcs-healthy"
 			if lost != nil {
@@ -124,4 +212,20 @@ func BenchmarkDecode(b *testing.B) {
 			})
 		}
 	}
+}
+
+// rawShards returns the six plain shards of data in the library's own layout.
+func rawShards(b *testing.B, data []byte, chunk int) [][]byte {
+	enc, err := reedsolomon.New(4, 2)
+	if err != nil {
+		b.Fatal(err)
+	}
+	shards, err := enc.Split(bytes.Clone(data))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := enc.Encode(shards); err != nil {
+		b.Fatal(err)
+	}
+	return shards
 }

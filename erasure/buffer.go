@@ -11,6 +11,8 @@ type stripeBuf struct {
 	block int // b: data bytes per block in this stripe
 	len   int // L: object bytes in this stripe
 	refs  atomic.Int32
+	// encoded carries one token when an encoding worker has finished the stripe.
+	encoded chan struct{}
 }
 
 func (c *Codec) getBuf() *stripeBuf {
@@ -18,7 +20,7 @@ func (c *Codec) getBuf() *stripeBuf {
 		return v.(*stripeBuf)
 	}
 	w := c.chunk + ChecksumSize
-	return &stripeBuf{mem: make([]byte, c.slotCount()*w), width: w}
+	return &stripeBuf{mem: make([]byte, c.slotCount()*w), width: w, encoded: make(chan struct{}, 1)}
 }
 
 func (c *Codec) putBuf(sb *stripeBuf) { c.bufs.Put(sb) }

@@ -79,11 +79,18 @@ func ParseHeader(b []byte) (Header, error) {
 
 // blockSum is the checksum of block data at position (shard, stripe) of the shards of tag.
 func blockSum(data []byte, tag *Tag, shard int, stripe int64) uint32 {
+	return finishSum(crc32.Checksum(data, castagnoli), tag, shard, stripe)
+}
+
+// finishSum completes a running CRC-32C of a block's data with the block's position. CRC
+// updates compose, so a block may be summed in pieces: finishSum(Update(Update(0, a), b), ...)
+// equals blockSum(a||b, ...).
+func finishSum(crc uint32, tag *Tag, shard int, stripe int64) uint32 {
 	var pos [len(Tag{}) + 2 + 8]byte
 	copy(pos[:], tag[:])
 	binary.BigEndian.PutUint16(pos[16:], uint16(shard))
 	binary.BigEndian.PutUint64(pos[18:], uint64(stripe))
-	return crc32.Update(crc32.Checksum(data, castagnoli), castagnoli, pos[:])
+	return crc32.Update(crc, castagnoli, pos[:])
 }
 
 // sealBlock writes the checksum of block into the ChecksumSize bytes that follow it;
