@@ -93,13 +93,6 @@ func finishSum(crc uint32, tag *Tag, shard int, stripe int64) uint32 {
 	return crc32.Update(crc, castagnoli, pos[:])
 }
 
-// sealBlock writes the checksum of block into the ChecksumSize bytes that follow it;
-// block must have that much spare capacity.
-func sealBlock(block []byte, tag *Tag, shard int, stripe int64) []byte {
-	sum := blockSum(block, tag, shard, stripe)
-	return binary.BigEndian.AppendUint32(block, sum)
-}
-
 // checkBlock verifies a block read with its trailing checksum and returns the block data.
 func checkBlock(framed []byte, tag *Tag, shard int, stripe int64) ([]byte, error) {
 	n := len(framed) - ChecksumSize

@@ -8,6 +8,8 @@ import (
 	"io"
 	"os"
 	"strings"
+
+	"github.com/jointcloud/jcs/engine"
 )
 
 // config is what `jcs serve` runs with. Every field is a flag; each flag can also be set by
@@ -18,19 +20,29 @@ type config struct {
 	Data          string
 	APIAddr       string
 	S3Addr        string
+	DebugAddr     string
 	DefaultSpaces int
 	NoAuth        bool
-	LogLevel      string
-	LogFormat     string
-	ConfigFile    string
+	// The coding of new objects; see engine.Options.
+	DataShards, ParityShards int
+	ChunkSize                int
+	SmallObjectSize          int64
+	LogLevel                 string
+	LogFormat                string
+	ConfigFile               string
 }
 
 func (c *config) flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Data, "data", "./data", "data directory: the index under DIR/meta, default user spaces under DIR/spaces")
 	fs.StringVar(&c.APIAddr, "api-addr", "127.0.0.1:7890", "listen address of the /v1 API, /metrics and /healthz")
+	fs.StringVar(&c.DebugAddr, "debug-addr", "", "if set, serve Go's /debug/pprof profiles on this address (keep it on loopback)")
 	fs.StringVar(&c.S3Addr, "s3-addr", "127.0.0.1:7891", "listen address of the S3 API (reserved: the S3 front end is not in this build)")
 	fs.IntVar(&c.DefaultSpaces, "default-spaces", 6, "local user spaces created under DIR/spaces on first start when none exist")
 	fs.BoolVar(&c.NoAuth, "no-auth", false, "serve without authentication (for local experiments only)")
+	fs.IntVar(&c.DataShards, "ec-data", engine.DefaultDataShards, "erasure coding of new objects: data shards (k)")
+	fs.IntVar(&c.ParityShards, "ec-parity", engine.DefaultParityShards, "erasure coding of new objects: parity shards (n-k), the user spaces that may be lost")
+	fs.IntVar(&c.ChunkSize, "chunk-size", engine.DefaultChunkSize, "erasure coding block size in bytes")
+	fs.Int64Var(&c.SmallObjectSize, "small-object-size", engine.DefaultSmallObjectSize, "objects up to this many bytes are stored as ec-parity+1 replicas; -1 turns replication off")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.StringVar(&c.LogFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&c.ConfigFile, "config", "", "JSON file of flag values, e.g. {\"data\": \"/srv/jcs\"}")

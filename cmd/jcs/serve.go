@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -56,6 +57,7 @@ type server struct {
 	store    *kv.Store
 	eng      *engine.Engine
 	http     *http.Server
+	debug    *http.Server // the profiler, if --debug-addr is set
 	ready    atomic.Bool
 	serveErr chan error
 }
@@ -75,14 +77,19 @@ func startServer(ctx context.Context, cfg *config, log *slog.Logger, stdout io.W
 	if s.store, err = kv.Open(filepath.Join(cfg.Data, "meta"), &kv.Options{Logger: log}); err != nil {
 		return nil, fmt.Errorf("opening the index: %w", err)
 	}
-	if s.eng, err = engine.New(ctx, engine.Options{Store: s.store, OpenSpace: openSpace, Logger: log}); err != nil {
+	eo := engine.Options{
+		Store: s.store, OpenSpace: openSpace, Logger: log,
+		DataShards: cfg.DataShards, ParityShards: cfg.ParityShards,
+		ChunkSize: cfg.ChunkSize, SmallObjectSize: cfg.SmallObjectSize,
+	}
+	if s.eng, err = engine.New(ctx, eo); err != nil {
 		return nil, err
 	}
 	spaces, err := ensureDefaultSpaces(ctx, s.eng, cfg.Data, cfg.DefaultSpaces)
 	if err != nil {
 		return nil, fmt.Errorf("creating the default user spaces: %w", err)
 	}
-	if need := engine.DefaultDataShards + engine.DefaultParityShards; len(spaces) < need {
+	if need := cfg.DataShards + cfg.ParityShards; len(spaces) < need {
 		log.Warn("fewer user spaces than erasure coding needs: uploads larger than the small-object size will fail",
 			"spaces", len(spaces), "need", need)
 	}
@@ -105,6 +112,11 @@ func startServer(ctx context.Context, cfg *config, log *slog.Logger, stdout io.W
 			s.serveErr <- err
 		}
 	}()
+	if cfg.DebugAddr != "" {
+		if err := s.serveDebug(cfg.DebugAddr); err != nil {
+			return nil, err
+		}
+	}
 	s.ready.Store(true)
 	fmt.Fprintf(stdout, "jcs: serving the /v1 API on http://%s\n", ln.Addr())
 	log.Info("ready", "api", ln.Addr().String(), "data", cfg.Data, "spaces", len(spaces), "auth", !cfg.NoAuth)
@@ -141,6 +153,23 @@ func (s *server) handler(cfg *config, stdout io.Writer, getenv func(string) stri
 	return mux, nil
 }
 
+// serveDebug serves the Go profiler on its own listener, apart from the API: it is
+// unauthenticated and meant for loopback only.
+func (s *server) serveDebug(addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("--debug-addr: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	s.debug = &http.Server{Handler: mux, ReadHeaderTimeout: 30 * time.Second}
+	go s.debug.Serve(ln)
+	s.log.Warn("serving Go profiles without authentication", "debug", ln.Addr().String())
+	return nil
+}
+
 // shutdown stops accepting requests, waits up to shutdownTimeout for those in flight, then
 // closes the engine and the index cleanly. Requests still running at the deadline are cut off
 // (and logged); they commit nothing they had not committed, so the stop is still clean.
@@ -148,6 +177,9 @@ func (s *server) shutdown() error {
 	s.ready.Store(false)
 	ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
+	if s.debug != nil {
+		s.debug.Close()
+	}
 	if err := s.http.Shutdown(ctx); err != nil {
 		s.log.Warn("requests still running at the shutdown deadline were cut off", "err", err)
 		s.http.Close()

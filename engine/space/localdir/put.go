@@ -116,6 +116,10 @@ func (s *Space) publish(ctx context.Context, tmp, name string) error {
 	return s.syncDir(dir)
 }
 
+// bytesPerSync is how much a file grows between requests to start writing it back; see
+// startWriteback.
+const bytesPerSync = 4 << 20
+
 // copyChecked copies r into f, failing with ErrSizeMismatch unless r yields exactly size bytes
 // (when size >= 0), and with ctx's error once ctx is done.
 func copyChecked(ctx context.Context, f *os.File, r io.Reader, size int64) error {
@@ -149,6 +153,7 @@ type checkedWriter struct {
 	ctx     context.Context
 	f       *os.File
 	n       int64 // bytes written
+	synced  int64 // bytes whose writeback has been started
 	size    int64 // announced size, or -1
 	tooLong bool  // the source yielded more than size bytes
 }
@@ -163,5 +168,9 @@ func (w *checkedWriter) Write(p []byte) (int, error) {
 	}
 	n, err := w.f.Write(p)
 	w.n += int64(n)
+	if w.n-w.synced >= bytesPerSync {
+		startWriteback(w.f, w.synced, w.n-w.synced)
+		w.synced = w.n
+	}
 	return n, err
 }
