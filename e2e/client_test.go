@@ -367,7 +367,7 @@ func requireObject(t *testing.T, want object, pkg int64, got objectJSON) {
 
 // The server's embedded default policy (DESIGN.md §3, engine defaults).
 const (
-	smallObjectSize = 128 << 10
+	smallObjectSize = 256 << 10
 	chunkSize       = 1 << 20
 	dataShards      = 4
 	totalShards     = 6
@@ -375,7 +375,7 @@ const (
 )
 
 // expectedRedundancy is the redundancy the default policy gives an object of size bytes:
-// nothing for empty, 3 replicas up to 128 KiB, else EC 4+2 with 1 MiB chunks.
+// nothing for empty, 3 replicas up to 256 KiB, else EC 4+2 with 1 MiB chunks.
 func expectedRedundancy(size int64) redundancyJSON {
 	switch {
 	case size == 0:

@@ -121,7 +121,7 @@ func requireSamePackage(t *testing.T, want, got packageJSON) {
 }
 
 // walkUpload uploads a mix of objects in one request: paths that need URL encoding, empty,
-// replicated and erasure-coded sizes on both sides of the 128 KiB threshold.
+// replicated and erasure-coded sizes on both sides of the 256 KiB threshold.
 func walkUpload(t *testing.T, c *client, pkg int64) ([]object, []objectJSON) {
 	objs := []object{
 		{path: "test.txt", size: 8, seed: 101},
@@ -129,8 +129,8 @@ func walkUpload(t *testing.T, c *client, pkg int64) ([]object, []objectJSON) {
 		{path: "dir with space/ünïcode+plus&amp;100%.bin", size: 1000, seed: 103},
 		{path: "empty", size: 0, seed: 104},
 		{path: "big/ec.bin", size: 3<<20 + 5, seed: 105},
-		{path: "edge/128k", size: smallObjectSize, seed: 106},
-		{path: "edge/128k+1", size: smallObjectSize + 1, seed: 107},
+		{path: "edge/small-max", size: smallObjectSize, seed: 106},
+		{path: "edge/small-max+1", size: smallObjectSize + 1, seed: 107},
 	}
 	var up []objectJSON
 	t.Run("object/upload", func(t *testing.T) {
@@ -365,7 +365,7 @@ func walkMoveCloneDelete(t *testing.T, c *client, p1, p2 int64, objs []object, u
 		for _, o := range c.packageObjects(t, p1) {
 			paths = append(paths, o.Path)
 		}
-		require.Equal(t, []string{"edge/128k", "edge/128k+1", "signed/0", "signed/1", "test.txt"}, paths)
+		require.Equal(t, []string{"edge/small-max", "edge/small-max+1", "signed/0", "signed/1", "test.txt"}, paths)
 	})
 }
 

@@ -18,7 +18,7 @@ const (
 	DefaultDataShards      = 4
 	DefaultParityShards    = 2
 	DefaultChunkSize       = 1 << 20
-	DefaultSmallObjectSize = 128 << 10
+	DefaultSmallObjectSize = 256 << 10
 	DefaultGCInterval      = time.Minute
 	DefaultOrphanGrace     = time.Hour
 	DefaultEncodeDepth     = 4

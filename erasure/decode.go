@@ -219,12 +219,27 @@ func (d *decoder) fetchStriped(sb *stripeBuf) error {
 	n := c.Shards()
 	want, tried, good := make([]bool, n), make([]bool, n), make([]bool, n)
 	var first []int
+	wanted, dead := 0, 0
 	for i := lo / sb.block; i*sb.block < hi; i++ {
 		want[i] = true
-		first = append(first, i)
+		wanted++
+		if d.isDead(i) {
+			dead++
+			tried[i] = true
+		} else {
+			first = append(first, i)
+		}
+	}
+	if dead > 0 {
+		// A shard that failed in an earlier stripe will fail again: fetch its substitutes in
+		// the same round instead of a second one, which a remote space would pay for in latency.
+		for _, i := range first {
+			tried[i] = true
+		}
+		first = append(first, d.candidates(tried, c.k-len(first))...)
 	}
 	count := d.readBlocks(sb, first, tried, good)
-	if count == len(first) {
+	if wantedGood(want, good) == wanted {
 		return nil
 	}
 	// Degraded: gather k good blocks, parity first (data blocks outside the range are
@@ -238,6 +253,17 @@ func (d *decoder) fetchStriped(sb *stripeBuf) error {
 	}
 	d.degraded()
 	return d.reconstruct(sb, want, good)
+}
+
+// wantedGood counts the wanted blocks that are good.
+func wantedGood(want, good []bool) int {
+	n := 0
+	for i := range want {
+		if want[i] && good[i] {
+			n++
+		}
+	}
+	return n
 }
 
 // candidates returns up to max shards not yet tried in this stripe and not dead, parity

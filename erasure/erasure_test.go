@@ -529,3 +529,26 @@ func FuzzRoundTrip(f *testing.F) {
 		require.Equal(t, data[o:o+l], got)
 	})
 }
+
+// TestDegradedReadFetchesOneSubstitute pins that a dead data shard costs exactly one parity
+// read per stripe: the substitute is fetched with the other blocks, and the second parity shard
+// is never touched.
+func TestDegradedReadFetchesOneSubstitute(t *testing.T) {
+	c := newCodec(t, 4, 2, 16)
+	data := randBytes(rand.New(rand.NewPCG(11, 11)), 3*64) // three full stripes
+	files := encodeToMemory(t, c, Tag{}, data)
+	counters := make([]*countingReaderAt, len(files))
+	rs := make([]io.ReaderAt, len(files))
+	for i, f := range files {
+		counters[i] = &countingReaderAt{r: bytes.NewReader(f)}
+		rs[i] = counters[i]
+	}
+	rs[0] = nil
+	got, st, err := decodeRange(c, Tag{}, rs, int64(len(data)), 0, int64(len(data)))
+	require.NoError(t, err)
+	require.Equal(t, data, got)
+	require.Equal(t, 3, st.Reconstructed)
+	for i, want := range []int{0, 3, 3, 3, 3, 0} {
+		require.Equal(t, want, counters[i].calls(), "reads of shard %d", i)
+	}
+}

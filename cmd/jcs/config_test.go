@@ -24,29 +24,29 @@ func TestConfigPrecedence(t *testing.T) {
 	}{
 		{
 			name: "defaults",
-			want: config{Data: "./data", APIAddr: "127.0.0.1:7890", S3Addr: "127.0.0.1:7891", DefaultSpaces: 6, LogLevel: "info", LogFormat: "text", DataShards: 4, ParityShards: 2, ChunkSize: 1 << 20, SmallObjectSize: 128 << 10},
+			want: config{Data: "./data", APIAddr: "127.0.0.1:7890", S3Addr: "127.0.0.1:7891", DefaultSpaces: 6, LogLevel: "info", LogFormat: "text", DataShards: 4, ParityShards: 2, ChunkSize: 1 << 20, SmallObjectSize: 256 << 10},
 		},
 		{
 			name: "config file",
 			args: []string{"--config", file},
-			want: config{Data: "/from/file", APIAddr: "file:1", S3Addr: "127.0.0.1:7891", DefaultSpaces: 3, NoAuth: true, LogLevel: "info", LogFormat: "text", ConfigFile: file, DataShards: 4, ParityShards: 2, ChunkSize: 1 << 20, SmallObjectSize: 128 << 10},
+			want: config{Data: "/from/file", APIAddr: "file:1", S3Addr: "127.0.0.1:7891", DefaultSpaces: 3, NoAuth: true, LogLevel: "info", LogFormat: "text", ConfigFile: file, DataShards: 4, ParityShards: 2, ChunkSize: 1 << 20, SmallObjectSize: 256 << 10},
 		},
 		{
 			name: "env beats file",
 			args: []string{"--config", file},
 			env:  map[string]string{"JCS_DATA": "/from/env", "JCS_DEFAULT_SPACES": "4"},
-			want: config{Data: "/from/env", APIAddr: "file:1", S3Addr: "127.0.0.1:7891", DefaultSpaces: 4, NoAuth: true, LogLevel: "info", LogFormat: "text", ConfigFile: file, DataShards: 4, ParityShards: 2, ChunkSize: 1 << 20, SmallObjectSize: 128 << 10},
+			want: config{Data: "/from/env", APIAddr: "file:1", S3Addr: "127.0.0.1:7891", DefaultSpaces: 4, NoAuth: true, LogLevel: "info", LogFormat: "text", ConfigFile: file, DataShards: 4, ParityShards: 2, ChunkSize: 1 << 20, SmallObjectSize: 256 << 10},
 		},
 		{
 			name: "flag beats env",
 			args: []string{"--config", file, "--data", "/from/flag", "--no-auth=false"},
 			env:  map[string]string{"JCS_DATA": "/from/env"},
-			want: config{Data: "/from/flag", APIAddr: "file:1", S3Addr: "127.0.0.1:7891", DefaultSpaces: 3, LogLevel: "info", LogFormat: "text", ConfigFile: file, DataShards: 4, ParityShards: 2, ChunkSize: 1 << 20, SmallObjectSize: 128 << 10},
+			want: config{Data: "/from/flag", APIAddr: "file:1", S3Addr: "127.0.0.1:7891", DefaultSpaces: 3, LogLevel: "info", LogFormat: "text", ConfigFile: file, DataShards: 4, ParityShards: 2, ChunkSize: 1 << 20, SmallObjectSize: 256 << 10},
 		},
 		{
 			name: "config file named by env",
 			env:  map[string]string{"JCS_CONFIG": file, "JCS_API_ADDR": "env:2"},
-			want: config{Data: "/from/file", APIAddr: "env:2", S3Addr: "127.0.0.1:7891", DefaultSpaces: 3, NoAuth: true, LogLevel: "info", LogFormat: "text", ConfigFile: file, DataShards: 4, ParityShards: 2, ChunkSize: 1 << 20, SmallObjectSize: 128 << 10},
+			want: config{Data: "/from/file", APIAddr: "env:2", S3Addr: "127.0.0.1:7891", DefaultSpaces: 3, NoAuth: true, LogLevel: "info", LogFormat: "text", ConfigFile: file, DataShards: 4, ParityShards: 2, ChunkSize: 1 << 20, SmallObjectSize: 256 << 10},
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
