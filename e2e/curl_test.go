@@ -228,6 +228,16 @@ func TestCurlWalk(t *testing.T) {
 	require.NotEqual(t, presigned, tampered)
 	require.Equal(t, "403", plainCurl(t, cu, filepath.Join(out, "tampered"), tampered), "a presigned URL covers its query")
 
+	// A presigned upload URL (jcs presign --method POST) takes a multipart upload from curl
+	// without credentials; the object lands and reads back.
+	upURL := presignURL(t, s, "/v1/object/upload", "--method", "POST")
+	upFile := filepath.Join(out, "presigned-src")
+	require.NoError(t, os.WriteFile(upFile, []byte("uploaded through a presigned URL\n"), 0o600))
+	code, upBody := plainCurlForm(t, cu, upURL, fmt.Sprintf(`info={"packageID":%d}`, p), "files=@"+upFile+";filename=presigned%2Fup.txt")
+	require.Equal(t, "200", code, "presigned upload: %s", upBody)
+	require.Contains(t, upBody, `"path":"presigned/up.txt"`)
+	require.Equal(t, "403", plainCurl(t, cu, filepath.Join(out, "presigned-get"), upURL), "a POST URL is not a GET URL")
+
 	cu.ok(t, "/v1/package/delete", nil, postJSON(fmt.Sprintf(`{"packageID":%d}`, p))...)
 	cu.ok(t, "/v1/bucket/delete", nil, postJSON(fmt.Sprintf(`{"bucketID":%d}`, bkt.Bucket.BucketID))...)
 	cu.ok(t, "/v1/bucket/listAll", &all)
@@ -246,11 +256,27 @@ func plainCurl(t *testing.T, cu *curler, out, rawURL string) string {
 	return string(code)
 }
 
+// plainCurlForm posts a multipart form with curl and no credentials, returning the status
+// code and the body.
+func plainCurlForm(t *testing.T, cu *curler, rawURL string, fields ...string) (code, body string) {
+	t.Helper()
+	args := []string{"-sS", "-w", "\n%{http_code}"}
+	for _, f := range fields {
+		args = append(args, "-F", f)
+	}
+	out, err := command(t, cu.bin, append(args, rawURL)...).Output()
+	require.NoError(t, err, "curl %s", rawURL)
+	s := strings.TrimRight(string(out), "\n")
+	i := strings.LastIndexByte(s, '\n')
+	return s[i+1:], s[:max(i, 0)]
+}
+
 // presignURL runs `jcs presign` for a path of the server, with the root key saved in its data
 // directory.
-func presignURL(t *testing.T, s *server, path string) string {
+func presignURL(t *testing.T, s *server, path string, flags ...string) string {
 	t.Helper()
-	cmd := command(t, jcsBin, "presign", "--data", s.dir, "--expires", "5m", s.url(path))
+	args := append([]string{"presign", "--data", s.dir, "--expires", "5m"}, flags...)
+	cmd := command(t, jcsBin, append(args, s.url(path))...)
 	cmd.Env = cleanEnv()
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr

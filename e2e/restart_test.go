@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -50,9 +51,15 @@ func TestRestartReuse(t *testing.T) {
 		{path: "r/empty", size: 0, seed: 803},
 	}
 	up := c.upload(t, pkg, objs...)
+	// An unfinished multipart upload: one part before the restart, one after.
+	var mp struct{ Object objectJSON }
+	c.ok(t, "POST", "/v1/object/newMultipartUpload", nil, map[string]any{"packageID": pkg, "path": "r/multi"}, &mp)
+	part1 := object{size: 3<<20 + 5, seed: 811}
+	uploadPart(t, c, mp.Object.ObjectID, 1, part1)
 	readAll := func(t *testing.T, c *client) {
 		t.Helper()
 		got := c.packageObjects(t, pkg)
+		got = slices.DeleteFunc(got, func(o objectJSON) bool { return o.Path == "r/multi" })
 		requireSameObjects(t, byPath(up), got)
 		for i, o := range objs {
 			c.requireContent(t, up[i].ObjectID, o)
@@ -69,6 +76,16 @@ func TestRestartReuse(t *testing.T) {
 		got := metrics(t, s, "jcs_space_up")
 		require.Equal(t, spacesUp, got, "the same user spaces")
 		readAll(t, s.client())
+
+		// The multipart upload survived: add a part, complete, read the joined bytes.
+		c := s.client()
+		part2 := object{size: 1000, seed: 812}
+		uploadPart(t, c, mp.Object.ObjectID, 2, part2)
+		var done struct{ Object objectJSON }
+		c.ok(t, "POST", "/v1/object/completeMultipartUpload", nil, map[string]any{"objectID": mp.Object.ObjectID, "indexes": []int{2, 1}}, &done)
+		require.Equal(t, itoa(part1.size+part2.size), done.Object.Size)
+		got2, _ := c.fetch(t, "/v1/object/download", url.Values{"objectID": {itoa(mp.Object.ObjectID)}}, nil, http.StatusOK)
+		requireBytes(t, append(part2.bytesAt(0, part2.size), part1.bytesAt(0, part1.size)...), got2, "multipart across a restart")
 
 		r, err := newClient(s.url(""), nil).call(t.Context(), "GET", "/v1/bucket/listAll", nil, nil)
 		require.NoError(t, err)

@@ -65,24 +65,35 @@ func TestRandomStringAlphabet(t *testing.T) {
 func TestPresignVerifies(t *testing.T) {
 	c := credentials{"AKID", "SECRET"}
 	now := time.Now()
-	u, err := presign(t.Context(), "http://127.0.0.1:7890/v1/object/download?objectID=7", c, time.Hour, now)
+	u, err := presign(t.Context(), http.MethodGet, "http://127.0.0.1:7890/v1/object/download?objectID=7", c, time.Hour, now)
 	require.NoError(t, err)
 	require.Contains(t, u, "X-Amz-Signature=")
 	require.Contains(t, u, "objectID=7")
 
 	verify := func(at time.Time, rawURL string) error {
-		req, err := http.NewRequest(http.MethodGet, rawURL, nil)
-		require.NoError(t, err)
-		v := &sigv4.Verifier{Service: "jcs", Credentials: sigv4.StaticCredentials{"AKID": "SECRET"}, Now: func() time.Time { return at }}
-		_, err = v.Verify(req)
-		return err
+		return verifyMethod(t, http.MethodGet, at, rawURL)
 	}
 	require.NoError(t, verify(now, u))
 	require.ErrorIs(t, verify(now.Add(2*time.Hour), u), sigv4.ErrExpired)
 	require.Error(t, verify(now, strings.Replace(u, "objectID=7", "objectID=8", 1)))
 
-	_, err = presign(t.Context(), "not a url", c, time.Hour, now)
+	// An upload URL is good for POST only.
+	up, err := presign(t.Context(), http.MethodPost, "http://127.0.0.1:7890/v1/object/upload", c, time.Hour, now)
+	require.NoError(t, err)
+	require.NoError(t, verifyMethod(t, http.MethodPost, now, up))
+	require.ErrorIs(t, verifyMethod(t, http.MethodGet, now, up), sigv4.ErrSignatureMismatch)
+
+	_, err = presign(t.Context(), http.MethodGet, "not a url", c, time.Hour, now)
 	require.Error(t, err)
+}
+
+// verifyMethod checks a presigned URL as the server would for a request with method at time at.
+func verifyMethod(t *testing.T, method string, at time.Time, rawURL string) error {
+	req, err := http.NewRequest(method, rawURL, nil)
+	require.NoError(t, err)
+	v := &sigv4.Verifier{Service: "jcs", Credentials: sigv4.StaticCredentials{"AKID": "SECRET"}, Now: func() time.Time { return at }}
+	_, err = v.Verify(req)
+	return err
 }
 
 // TestLoadCredentialsNeverCreates pins that presign and bench, which only read the root

@@ -3,7 +3,7 @@
 // Usage:
 //
 //	jcs serve [flags]           start the server (see `jcs serve -h`)
-//	jcs presign [flags] URL     print a presigned URL for a /v1 GET, signed with the root key
+//	jcs presign [flags] URL     print a presigned /v1 URL (GET, or POST for uploads), signed with the root key
 //	jcs bench [flags]           measure throughput and latency of the /v1 API or the disk baseline
 //	jcs version                 print the version
 package main
@@ -25,7 +25,7 @@ const usage = `jcs is the JointCloud storage server.
 
 Usage:
   jcs serve [flags]          start the server; "jcs serve -h" lists the flags
-  jcs presign [flags] URL    print a presigned URL for a /v1 GET, signed with the root key
+  jcs presign [flags] URL    print a presigned /v1 URL (GET, or POST for uploads), signed with the root key
   jcs bench [flags]          measure throughput and latency of the /v1 API or the disk baseline;
                              "jcs bench -h" lists the flags
   jcs version                print the version

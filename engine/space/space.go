@@ -50,8 +50,13 @@ type Space interface {
 	// fails, including when r returns an error, nothing new is visible under name and any
 	// temporary data is removed or left for TempSweeper to collect.
 	//
-	// Put reads r until io.EOF or an error and does not close it. If r implements io.WriterTo,
-	// implementations should prefer it so large blocks reach storage without an extra copy.
+	// Put reads r until io.EOF or an error and does not close it; when r fails, the error Put
+	// returns wraps r's, so the caller can tell a broken source from a broken space. If r
+	// implements io.WriterTo, implementations should prefer it so large blocks reach storage
+	// without an extra copy. A size below -1 counts as unknown.
+	//
+	// A name may not be both a blob and a directory of other blobs ("a" and "a/b"): a local
+	// directory cannot hold both, so implementations may fail such a Put.
 	Put(ctx context.Context, name string, r io.Reader, size int64) error
 
 	// Open returns a reader over the blob stored under name, or an error wrapping
@@ -65,11 +70,15 @@ type Space interface {
 	Stat(ctx context.Context, name string) (Info, error)
 
 	// Delete removes the blob stored under name. Deleting a name that does not exist is not
-	// an error, so that retries and garbage collection are idempotent.
+	// an error, so that retries and garbage collection are idempotent. A deletion need not be
+	// durable when Delete returns: after a crash a deleted blob may reappear, and callers must
+	// be ready to delete it again.
 	Delete(ctx context.Context, name string) error
 
 	// List returns up to limit blobs whose names start with prefix and sort strictly after
-	// after, in ascending byte order of their names. limit <= 0 means an implementation
+	// after, in ascending byte order of their names. prefix and after are arbitrary strings, not
+	// names; stored objects whose names are not valid names (files put there by others) are
+	// skipped. limit <= 0 means an implementation
 	// default of at least 1000. next is the cursor for the following call (pass it as after),
 	// or "" when there is nothing more. Blobs put or deleted during a listing may or may not
 	// appear in it. Temporary files of in-progress Puts never appear.
@@ -114,7 +123,9 @@ func Temporary(err error) bool {
 //     segment.
 //
 // These rules guarantee that a name joined under a space's root never escapes it. They are
-// deliberately stricter than object paths, which are never used as names directly.
+// deliberately stricter than object paths, which are never used as names directly. An
+// implementation may reject more names with ErrInvalidName, for limits of its own storage (a
+// local file system's 255-byte segments) or names it reserves (a temporary directory).
 func ValidateName(name string) error {
 	if name == "" || len(name) > MaxNameLen {
 		return invalidName(name, "length must be 1 to 1024 bytes")
