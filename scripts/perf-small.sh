@@ -13,48 +13,13 @@
 # Needs go, curl and jq. The trap stops the server and removes the temp directory.
 set -euo pipefail
 
-cd "$(dirname "$0")/.."
-for tool in go curl jq; do
-	command -v "$tool" >/dev/null || { echo "perf-small.sh: $tool is required" >&2; exit 1; }
-done
+SCRIPT=perf-small.sh
+# shellcheck source=scripts/lib.sh
+source "$(dirname "$0")/lib.sh"
+perf_setup
 
-WORK=$(mktemp -d "${JCS_PERF_DIR:-${TMPDIR:-/tmp}}/jcs-perf-small.XXXXXX")
-SERVER_PID=""
-stop_server() {
-	if [[ -n "$SERVER_PID" ]]; then
-		kill -TERM "$SERVER_PID" 2>/dev/null || true
-		wait "$SERVER_PID" 2>/dev/null || true
-		SERVER_PID=""
-	fi
-}
-trap 'stop_server; rm -rf "$WORK"' EXIT
-trap 'exit 130' INT TERM
-log() { echo "perf-small.sh: $*" >&2; }
-
-JCS="$WORK/jcs"
-go build -o "$JCS" ./cmd/jcs
-JCS_ACCESS_KEY="PERF$(od -An -tx1 -N8 /dev/urandom | tr -d ' \n')"
-JCS_SECRET_KEY="$(od -An -tx1 -N20 /dev/urandom | tr -d ' \n')"
-export JCS_ACCESS_KEY JCS_SECRET_KEY
 DURATION=${JCS_PERF_DURATION:-6s}
 CONC=${JCS_PERF_CONCURRENCY:-8}
-COMMANDS=()
-
-ENDPOINT=""
-start_server() {
-	rm -rf "$WORK/data" && mkdir -p "$WORK/data"
-	local cmd=("$JCS" serve --data "$WORK/data" --api-addr 127.0.0.1:0 "$@")
-	COMMANDS+=("${cmd[*]}")
-	"${cmd[@]}" >"$WORK/server.out" 2>>"$WORK/server.log" &
-	SERVER_PID=$!
-	for _ in $(seq 300); do
-		ENDPOINT=$(grep -o 'http://[0-9.]*:[0-9]*' "$WORK/server.out" 2>/dev/null | head -1 || true)
-		if [[ -n "$ENDPOINT" ]] && curl -fsS "$ENDPOINT/healthz" >/dev/null 2>&1; then return 0; fi
-		kill -0 "$SERVER_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	log "the server did not become ready"; tail -20 "$WORK/server.log" >&2; exit 1
-}
 
 # ops runs one bench and prints its ops/s.
 ops() {

@@ -20,62 +20,10 @@
 # machine), so gets read data written moments before, for the baseline and the server alike.
 set -euo pipefail
 
-cd "$(dirname "$0")/.."
-for tool in go curl jq; do
-	command -v "$tool" >/dev/null || { echo "perf-v1.sh: $tool is required" >&2; exit 1; }
-done
-
-WORK=$(mktemp -d "${JCS_PERF_DIR:-${TMPDIR:-/tmp}}/jcs-perf.XXXXXX")
-SERVER_PID=""
-stop_server() {
-	if [[ -n "$SERVER_PID" ]]; then
-		kill -TERM "$SERVER_PID" 2>/dev/null || true
-		wait "$SERVER_PID" 2>/dev/null || true
-		SERVER_PID=""
-	fi
-}
-cleanup() {
-	stop_server
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-log() { echo "perf-v1.sh: $*" >&2; }
-
-JCS="$WORK/jcs"
-log "building jcs into $WORK"
-go build -o "$JCS" ./cmd/jcs
-
-# Root credentials for this run only.
-JCS_ACCESS_KEY="PERF$(od -An -tx1 -N8 /dev/urandom | tr -d ' \n')"
-JCS_SECRET_KEY="$(od -An -tx1 -N20 /dev/urandom | tr -d ' \n')"
-export JCS_ACCESS_KEY JCS_SECRET_KEY
-
-COMMANDS=()
-ENDPOINT=""
-
-# start_server starts jcs serve on a fresh data directory and a free port.
-start_server() {
-	rm -rf "$WORK/data"
-	mkdir -p "$WORK/data"
-	# shellcheck disable=SC2206 # word splitting of the extra flags is intended
-	local cmd=("$JCS" serve --data "$WORK/data" --api-addr 127.0.0.1:0 ${JCS_PERF_SERVE_FLAGS:-})
-	COMMANDS+=("${cmd[*]}")
-	"${cmd[@]}" >"$WORK/server.out" 2>>"$WORK/server.log" &
-	SERVER_PID=$!
-	for _ in $(seq 300); do
-		ENDPOINT=$(grep -o 'http://[0-9.]*:[0-9]*' "$WORK/server.out" 2>/dev/null | head -1 || true)
-		if [[ -n "$ENDPOINT" ]] && curl -fsS "$ENDPOINT/healthz" >/dev/null 2>&1; then
-			return 0
-		fi
-		kill -0 "$SERVER_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	log "the server did not become ready; its log:"
-	tail -20 "$WORK/server.log" >&2
-	exit 1
-}
+SCRIPT=perf-v1.sh
+# shellcheck source=scripts/lib.sh
+source "$(dirname "$0")/lib.sh"
+perf_setup
 
 # measure runs jcs bench with the given flags (after a label) and sets RESULT to
 # "MiB/s p50ms". It runs in the script's own shell, so that COMMANDS keeps what it adds.
@@ -107,7 +55,8 @@ for pair in ${JCS_PERF_SIZES:-64MiB:20 1GiB:4}; do
 	disk_put=$RESULT
 	measure "$size disk get" --target disk --dir "$WORK/disk" --op get "${common[@]}"
 	disk_get=$RESULT
-	start_server
+	# shellcheck disable=SC2086 # word splitting of the extra flags is intended
+	start_server ${JCS_PERF_SERVE_FLAGS:-}
 	measure "$size v1 put" --target v1 --endpoint "$ENDPOINT" --op put "${common[@]}"
 	v1_put=$RESULT
 	measure "$size v1 get" --target v1 --endpoint "$ENDPOINT" --op get "${common[@]}"
