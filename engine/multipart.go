@@ -39,12 +39,16 @@ func (e *Engine) CreateMultipartUpload(ctx context.Context, pkg PackageID, path 
 		return Object{}, wrap(op, err)
 	}
 	now := e.now()
-	o := Object{
-		ID: ObjectID(id), PackageID: pkg, Path: path, Redundancy: Redundancy{Type: RedundancyMultipart},
-		CreateTime: now, UpdateTime: now,
-	}
+	var o Object
 	released := false
 	err = e.kv.Update(ctx, func(tx kv.Tx) error {
+		// Built afresh on every run: a rerun after a conflict must not keep an ID or create
+		// time taken from an object that has moved away meanwhile.
+		o = Object{
+			ID: ObjectID(id), PackageID: pkg, Path: path, Redundancy: Redundancy{Type: RedundancyMultipart},
+			CreateTime: now, UpdateTime: now,
+		}
+		released = false
 		if _, err := getPackage(tx, pkg); err != nil {
 			return err
 		}

@@ -3,6 +3,8 @@ package engine
 import (
 	"bytes"
 	"crypto/sha256"
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -245,4 +247,44 @@ func TestMultipartSurvivesRestart(t *testing.T) {
 	other := te.upload1(t, p.ID, "other", []byte("o"))
 	require.NotEqual(t, mp.ID, other.ID)
 	require.Equal(t, want, te.read(t, mp.ID))
+}
+
+// TestCreateMultipartUploadRetryTakesFreshID races CreateMultipartUpload on a path against a
+// move of the object there. When the create's transaction is rerun after the move committed,
+// it must not reuse the moved object's ID: two objects would share it, and deleting one by ID
+// would orphan the other. (Found by review; failed within a few hundred iterations.)
+func TestCreateMultipartUploadRetryTakesFreshID(t *testing.T) {
+	te := newTestEngine(t)
+	p := te.pkg(t)
+	ctx := t.Context()
+	for i := range 500 {
+		x := fmt.Sprintf("x%d", i)
+		old := te.upload1(t, p.ID, x, []byte("old"))
+		var wg sync.WaitGroup
+		var mp Object
+		var mpErr, moveErr error
+		wg.Go(func() { mp, mpErr = te.CreateMultipartUpload(ctx, p.ID, x) })
+		wg.Go(func() {
+			_, moveErr = te.MoveObjects(ctx, []MoveInput{{ObjectID: old.ID, PackageID: p.ID, Path: "moved-" + x}})
+		})
+		wg.Wait()
+		require.NoError(t, mpErr)
+		require.NoError(t, moveErr)
+		// Whichever committed first, every object present must own its ID alone: the one at
+		// "moved-x" (the old object, or the upload if the create won and was then moved) and
+		// the one at x (the upload, if the move won) are reachable by their own IDs.
+		moved, movedErr := te.GetObjectByPath(ctx, p.ID, "moved-"+x)
+		atX, atXErr := te.GetObjectByPath(ctx, p.ID, x)
+		if movedErr == nil && atXErr == nil {
+			require.NotEqual(t, moved.ID, atX.ID, "iteration %d: two objects share ID %d", i, moved.ID)
+		}
+		for _, o := range []Object{moved, atX} {
+			if o.ID != 0 {
+				byID, err := te.GetObject(ctx, o.ID)
+				require.NoError(t, err)
+				require.Equal(t, o.Path, byID.Path, "iteration %d: ID %d leads elsewhere", i, o.ID)
+			}
+		}
+		_ = mp
+	}
 }
