@@ -216,7 +216,7 @@ func (e *Engine) sweepSpace(ctx context.Context, ent *spaceEntry, before time.Ti
 		if err != nil {
 			return deleted, err
 		}
-		orphans, err := e.orphans(ctx, ent.info.ID, infos, before)
+		orphans, err := e.orphans(ctx, infos, before)
 		if err != nil {
 			return deleted, err
 		}
@@ -233,30 +233,29 @@ func (e *Engine) sweepSpace(ctx context.Context, ent *spaceEntry, before time.Ti
 	}
 }
 
-// orphans returns the names among infos that are shard files of this space older than before
-// and referred to by no blob or queue record. Staging is checked before the index.
-func (e *Engine) orphans(ctx context.Context, id SpaceID, infos []space.Info, before time.Time) ([]string, error) {
+// orphans returns the names among infos that are shard files older than before whose blob
+// has neither a blob record nor a queue record. Staging is checked before the index.
+func (e *Engine) orphans(ctx context.Context, infos []space.Info, before time.Time) ([]string, error) {
 	type candidate struct {
-		name  string
-		blob  BlobID
-		index int
+		name string
+		blob BlobID
 	}
 	var cands []candidate
 	for _, info := range infos {
-		blob, index, ok := parseShardName(info.Name)
+		blob, _, ok := parseShardName(info.Name)
 		if ok && info.ModTime.Before(before) && !e.blobs.busy(blob) {
-			cands = append(cands, candidate{info.Name, blob, index})
+			cands = append(cands, candidate{info.Name, blob})
 		}
 	}
 	var out []string
 	err := e.kv.View(ctx, func(r kv.Reader) error {
 		for _, c := range cands {
-			b, err := getBlob(r, c.blob)
+			// A live blob keeps every shard file, wherever its layout says the shard is: two user
+			// spaces may share storage, so a file in this space is not proof that it is surplus.
+			// (Shards moved by repair, #4, will be collected through the gc queue instead.)
+			_, err := getBlob(r, c.blob)
 			switch {
 			case err == nil:
-				if c.index >= len(b.Spaces) || b.Spaces[c.index] != id {
-					out = append(out, c.name) // a shard this space no longer holds for the blob
-				}
 				continue
 			case KindOf(err) != KindNotFound:
 				return err

@@ -93,7 +93,7 @@ func newTestEngine(t *testing.T, opts ...testOption) *testEngine {
 	te.start(t)
 	for i := range te.cfg.numSpaces {
 		_, err := te.CreateUserSpace(t.Context(), CreateUserSpaceInput{
-			Name: fmt.Sprintf("space%d", i+1), Storage: StorageConfig{Type: StorageLocal},
+			Name: fmt.Sprintf("space%d", i+1), Storage: StorageConfig{Type: StorageLocal, Path: fmt.Sprintf("/mem/space%d", i+1)},
 			ShardStore: &ShardStoreConfig{},
 		})
 		require.NoError(t, err)

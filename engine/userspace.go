@@ -5,6 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path"
+	"path/filepath"
+	"strings"
 	"slices"
 	"sync"
 	"time"
@@ -98,6 +101,22 @@ func (e *Engine) CreateUserSpace(ctx context.Context, in CreateUserSpaceInput) (
 		if exists {
 			return errorf(op, KindAlreadyExists, "user space %q already exists", us.Name)
 		}
+		if loc := us.location(); loc != "" {
+			var clash string
+			err := scanPrefix(tx, kv.Key(kv.PrefixUserSpace), func(_, v []byte) error {
+				s, err := decodeSpace(v)
+				if err == nil && clash == "" && s.location() == loc {
+					clash = s.Name
+				}
+				return err
+			})
+			if err != nil {
+				return err
+			}
+			if clash != "" {
+				return errorf(op, KindAlreadyExists, "user space %q already uses this storage location", clash)
+			}
+		}
 		return tx.Set(spaceKey(us.ID), encodeSpace(&us))
 	})
 	if err != nil {
@@ -119,6 +138,21 @@ func (e *Engine) ListUserSpaces(ctx context.Context) ([]UserSpace, error) {
 		})
 	})
 	return out, wrap(op, err)
+}
+
+// location names where a space keeps what the engine writes, or "" if its configuration does
+// not say. No two spaces may share one: each space's sweep would take the other's shards for
+// orphans, and losing the storage would lose both "independent" copies.
+func (us *UserSpace) location() string {
+	st := &us.Storage
+	wd := path.Clean("/" + us.WorkingDir)
+	switch {
+	case st.Type == StorageLocal && st.Path != "":
+		return "local:" + path.Join(filepath.ToSlash(filepath.Clean(st.Path)), wd)
+	case st.Type != StorageLocal && st.Bucket != "":
+		return "bucket:" + strings.ToLower(strings.TrimRight(st.Endpoint, "/")) + "/" + st.Bucket + wd
+	}
+	return ""
 }
 
 // spaceSet holds the opened storage of every user space.

@@ -20,6 +20,16 @@ func TestCreateUserSpace(t *testing.T) {
 
 	_, err = te.CreateUserSpace(ctx, CreateUserSpaceInput{Name: "local"})
 	requireKind(t, KindAlreadyExists, err)
+	// Two spaces over one storage location would sweep each other's shards as orphans.
+	for _, dup := range []CreateUserSpaceInput{
+		{Name: "alias", Storage: StorageConfig{Type: StorageLocal, Path: "/data"}},
+		{Name: "alias2", Storage: StorageConfig{Type: StorageLocal, Path: "/data/"}, WorkingDir: "/"},
+	} {
+		_, err = te.CreateUserSpace(ctx, dup)
+		requireKind(t, KindAlreadyExists, err)
+	}
+	_, err = te.CreateUserSpace(ctx, CreateUserSpaceInput{Name: "other-dir", Storage: StorageConfig{Type: StorageLocal, Path: "/data"}, WorkingDir: "jcs2"})
+	require.NoError(t, err, "another working directory in the same place is another location")
 	_, err = te.CreateUserSpace(ctx, CreateUserSpaceInput{Name: "a/b"})
 	requireKind(t, KindInvalid, err)
 	te.openErr["broken"] = errors.New("no such bucket")
@@ -28,7 +38,7 @@ func TestCreateUserSpace(t *testing.T) {
 
 	list, err := te.ListUserSpaces(ctx)
 	require.NoError(t, err)
-	require.Len(t, list, 1)
+	require.Len(t, list, 2)
 	require.Equal(t, us.Name, list[0].Name)
 	require.Equal(t, us.Storage, list[0].Storage)
 	require.Equal(t, us.ShardStore, list[0].ShardStore)

@@ -65,7 +65,7 @@ func newTestServer(t *testing.T, wrap func(http.Handler) http.Handler) *testServ
 	t.Cleanup(func() { e.Close() })
 	for i := range 6 {
 		_, err := e.CreateUserSpace(t.Context(), engine.CreateUserSpaceInput{
-			Name: fmt.Sprintf("space%d", i+1), Storage: engine.StorageConfig{Type: engine.StorageLocal},
+			Name: fmt.Sprintf("space%d", i+1), Storage: engine.StorageConfig{Type: engine.StorageLocal, Path: fmt.Sprintf("/mem/space%d", i+1)},
 			ShardStore: &engine.ShardStoreConfig{},
 		})
 		require.NoError(t, err)

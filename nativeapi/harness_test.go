@@ -113,7 +113,7 @@ func newHarness(t *testing.T) *harness {
 	t.Cleanup(func() { e.Close() })
 	for i := range 6 {
 		_, err := e.CreateUserSpace(t.Context(), engine.CreateUserSpaceInput{
-			Name: fmt.Sprintf("space%d", i+1), Storage: engine.StorageConfig{Type: engine.StorageLocal},
+			Name: fmt.Sprintf("space%d", i+1), Storage: engine.StorageConfig{Type: engine.StorageLocal, Path: fmt.Sprintf("/mem/space%d", i+1)},
 			ShardStore: &engine.ShardStoreConfig{},
 		})
 		require.NoError(t, err)
