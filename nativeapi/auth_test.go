@@ -370,6 +370,37 @@ func TestPendingSignatureOnHugeFailedUpload(t *testing.T) {
 	require.Contains(t, e.Message, "X-Amz-Content-Sha256")
 }
 
+// TestPendingUploadIsBounded: a correctly signed upload that declares no payload hash is
+// accepted up to 64 MiB (the signature is proven at its end), and refused past that with a
+// message saying what to do, storing nothing: an impostor cannot make the server store more
+// than that before being found out.
+func TestPendingUploadIsBounded(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	pkg := h.newPackage()
+	shards := h.shardCount()
+	const size = 65 << 20
+	head, ct := multipartBody(infoPart(map[string]any{"packageID": pkg}), filePart("huge", nil))
+	closing := head[bytes.LastIndex(head, []byte("\r\n--")):]
+	head = head[:len(head)-len(closing)]
+	body := func() io.Reader {
+		return io.MultiReader(bytes.NewReader(head), io.LimitReader(zeros{}, size), bytes.NewReader(closing))
+	}
+	sum := sha256.New()
+	_, err := io.Copy(sum, body())
+	require.NoError(t, err)
+	req, err := http.NewRequestWithContext(t.Context(), "POST", h.srv.URL+"/v1/object/upload", body())
+	require.NoError(t, err)
+	req.ContentLength = int64(len(head) + size + len(closing))
+	req.Header.Set("Content-Type", ct)
+	require.NoError(t, v4.NewSigner().SignHTTP(t.Context(), h.creds, req, hex.EncodeToString(sum.Sum(nil)), "jcs", "any", time.Now()))
+	e := requireError(t, h.send(req), http.StatusForbidden, "Unauthorized")
+	require.Contains(t, e.Message, "X-Amz-Content-Sha256")
+	h.waitIdle()
+	require.Equal(t, shards, h.shardCount(), "nothing of the refused upload is stored")
+	require.Empty(t, h.packageObjects(pkg))
+}
+
 // zeros reads as an endless run of zero bytes.
 type zeros struct{}
 

@@ -140,6 +140,12 @@ func (h *Handler) run(w *statusWriter, r *http.Request, rt route, accessKey *str
 		}
 		*accessKey, pending = id.AccessKeyID, id.Pending
 	}
+	if rt.streamsBody && pending {
+		// The signature itself is proven only at the end of a body that the upload writes to
+		// the user spaces as it arrives: bound what anyone who knows an access key ID could
+		// make the server store before being refused.
+		r.Body = &pendingBody{ReadCloser: r.Body, left: maxPendingUpload}
+	}
 	if !rt.streamsBody {
 		body, err := h.readBody(r.Body)
 		if err != nil {
@@ -149,8 +155,9 @@ func (h *Handler) run(w *statusWriter, r *http.Request, rt route, accessKey *str
 	}
 	data, err := rt.fn(w, r)
 	if err != nil && pending && rt.streamsBody {
-		// The handler failed before the body's end, where the signature is proven. Tell
-		// an impostor nothing about the resources the request names.
+		// The handler failed before the body's end, where the signature is proven: read the
+		// (bounded) rest for the verdict, and tell an impostor nothing about the resources
+		// the request names.
 		err = verdict(r.Body, err)
 	}
 	if err != nil || data == streamed {
@@ -160,28 +167,44 @@ func (h *Handler) run(w *statusWriter, r *http.Request, rt route, accessKey *str
 	return nil
 }
 
-// maxVerdictBytes bounds how much of a failed request's body is read to prove its signature.
-const maxVerdictBytes = 64 << 20
+// maxPendingUpload bounds the body of an upload whose signature waits for its end.
+const maxPendingUpload = 64 << 20
 
-// errUnproven replaces the error of a request whose signature could not be checked.
-var errUnproven = &apiError{status: http.StatusForbidden, code: codeUnauthorized,
-	msg: "request failed before its body, and so its signature, could be verified; sign the payload hash in X-Amz-Content-Sha256"}
+// errPendingUpload refuses an upload whose signature could only be checked after too large a
+// body.
+var errPendingUpload = &apiError{status: http.StatusForbidden, code: codeUnauthorized,
+	msg: fmt.Sprintf("uploads larger than %d MiB must declare their payload hash: set X-Amz-Content-Sha256 to the body's hex SHA-256, or to UNSIGNED-PAYLOAD", maxPendingUpload>>20)}
 
-// verdict reads what remains of a body whose signature is pending and returns the signature
-// error if there is one, err if the signature holds, or errUnproven if the body is too long
-// to read for the purpose.
+// verdict reads the rest of a pending body and returns the signature's error, or
+// errPendingUpload if the body is too long to prove, or else the handler's err.
 func verdict(body io.Reader, err error) error {
-	n, rerr := io.Copy(io.Discard, io.LimitReader(body, maxVerdictBytes+1))
+	_, rerr := io.Copy(io.Discard, body)
 	var se *sigv4.Error
 	switch {
-	case errors.As(rerr, &se):
+	case errors.As(rerr, &se), rerr == errPendingUpload:
 		return rerr
 	case rerr != nil:
 		return err // the body broke off (the client went away): keep the handler's answer
-	case n > maxVerdictBytes:
-		return errUnproven
 	}
 	return err
+}
+
+// pendingBody fails a body with errPendingUpload once it exceeds its bound.
+type pendingBody struct {
+	io.ReadCloser
+	left int64
+}
+
+func (b *pendingBody) Read(p []byte) (int, error) {
+	if b.left <= 0 {
+		return 0, errPendingUpload
+	}
+	n, err := b.ReadCloser.Read(p[:min(int64(len(p)), b.left+1)])
+	b.left -= int64(n)
+	if b.left < 0 {
+		return 0, errPendingUpload
+	}
+	return n, err
 }
 
 // readBody reads a whole body of at most MaxBodyBytes; reading it to EOF completes its

@@ -62,6 +62,9 @@
 // So a caller must read r.Body to io.EOF, and treat every other Read error as
 // fatal, before it commits anything the request asked for.
 //
+// JCS's own clients sign uploads with an empty string as the payload hash; for
+// services other than "s3" that is accepted like UNSIGNED-PAYLOAD.
+//
 // curl 7.88 signs the empty body's hash for -F (multipart) and -T uploads
 // although it sends a body. Verify accepts such requests, since the method,
 // path, query and signed headers are still authenticated, and reports

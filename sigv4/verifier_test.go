@@ -429,3 +429,37 @@ func TestPending(t *testing.T) {
 		})
 	}
 }
+
+// TestEmptyStringPayloadHash: JCS's own clients sign uploads with "" as the payload hash. The
+// verifier accepts that as an unsigned payload for service "jcs", and never for "s3".
+func TestEmptyStringPayloadHash(t *testing.T) {
+	for _, tc := range []struct {
+		service string
+		wantErr error
+	}{
+		{"jcs", nil},
+		{"s3", ErrSignatureMismatch},
+	} {
+		t.Run(tc.service, func(t *testing.T) {
+			v := testVerifier(tc.service)
+			req, err := http.NewRequest("POST", "http://example.com/v1/object/upload", strings.NewReader("form body"))
+			require.NoError(t, err)
+			creds := aws.Credentials{AccessKeyID: testAK, SecretAccessKey: testSK}
+			require.NoError(t, v4.NewSigner().SignHTTP(t.Context(), creds, req, "", tc.service, "any", testNow))
+			id, err := v.Verify(req)
+			if tc.wantErr != nil {
+				if err == nil {
+					_, err = io.ReadAll(req.Body)
+				}
+				require.ErrorIs(t, err, tc.wantErr)
+				return
+			}
+			require.NoError(t, err)
+			require.False(t, id.PayloadSigned, "an empty payload hash covers no body")
+			require.False(t, id.Pending)
+			b, err := io.ReadAll(req.Body)
+			require.NoError(t, err)
+			require.Equal(t, "form body", string(b))
+		})
+	}
+}
