@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/jointcloud/jcs/kv"
 )
 
 // Kind classifies an engine error so that each front end can map it to its protocol's status
@@ -99,13 +101,17 @@ func (e *Error) Unwrap() error { return e.Err }
 
 // KindOf returns the Kind of the first *Error in err's chain. Without one, a cancelled or
 // timed-out context is KindUnavailable (the caller gave up or the server is shutting down, not
-// a fault of the engine) and anything else is KindInternal.
+// a fault of the engine), so is a transaction that kept conflicting, and anything else is
+// KindInternal.
 func KindOf(err error) Kind {
 	var e *Error
 	switch {
 	case errors.As(err, &e):
 		return e.Kind
 	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
+		return KindUnavailable
+	case errors.Is(err, kv.ErrConflict):
+		// Too many concurrent changes to the same records: retrying later will do.
 		return KindUnavailable
 	}
 	return KindInternal

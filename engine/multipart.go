@@ -110,7 +110,11 @@ func (e *Engine) UploadPart(ctx context.Context, obj ObjectID, index int, body i
 		}
 		return errors.Join(putNewBlob(tx, &b), tx.Set(partKey(obj, p.Index), encodePart(&p)))
 	})
-	if err != nil {
+	switch {
+	case errors.Is(err, kv.ErrCommitUnknown):
+		e.blobs.unstage(b.ID) // the part may survive: its shards stay for the sweep to judge
+		return wrap(op, err)
+	case err != nil:
 		e.discardBlob(ctx, b)
 		return wrap(op, err)
 	}

@@ -85,6 +85,15 @@ func (e *Engine) UploadObjects(ctx context.Context, in UploadInput, next func() 
 		staged = append(staged, stagedObject{path: f.Path, content: c})
 	}
 	objs, err := e.commitUploads(ctx, in.PackageID, staged)
+	if errors.Is(err, kv.ErrCommitUnknown) {
+		// The records may be visible and may survive: deleting their shards could leave
+		// objects without data. Leave them; after a restart the sweep collects them if the
+		// commit was lost.
+		committed = true
+		for _, s := range staged {
+			e.unstageContent(s.content)
+		}
+	}
 	if err != nil {
 		return nil, wrap(op, err)
 	}

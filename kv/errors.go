@@ -14,6 +14,14 @@ var (
 	// ErrClosed is returned by Store methods called after Close.
 	ErrClosed = errors.New("kv: store closed")
 
+	// ErrCommitUnknown is returned, wrapped, by Store.Update when its batch was
+	// applied, and so may be visible and may survive a crash, but waiting for
+	// the WAL fsync failed: whether the commit is durable is unknown. The
+	// caller must not undo anything the commit refers to. After it, the Store
+	// refuses further Updates with ErrCommitUnknown: the disk under the WAL is
+	// failing, and only a restart (which replays the WAL) settles the state.
+	ErrCommitUnknown = errors.New("kv: commit applied but its durability is unknown")
+
 	// ErrCorrupt is returned, wrapped with detail, when a key or record does
 	// not decode: truncated input, a malformed varint, an impossible value.
 	ErrCorrupt = errors.New("kv: corrupt data")

@@ -81,6 +81,9 @@ type Store struct {
 	seqMu sync.Mutex
 	seqs  map[string]*Sequence
 
+	// failed holds the WAL sync error that stopped the store taking writes.
+	failed atomic.Pointer[error]
+
 	stats counters
 }
 

@@ -39,6 +39,9 @@ func (s *Store) Update(ctx context.Context, fn func(tx Tx) error) error {
 		return err
 	}
 	defer s.release()
+	if failed := s.failed.Load(); failed != nil {
+		return fmt.Errorf("%w: the store stopped taking writes after a WAL sync failed: %w", ErrCommitUnknown, *failed)
+	}
 	for attempt := 0; ; attempt++ {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -87,7 +90,8 @@ func (s *Store) commit(tx *txn) (conflict bool, err error) {
 		return !ok, err
 	}
 	if err := tx.batch.SyncWait(); err != nil {
-		return false, fmt.Errorf("kv: commit: wal sync: %w", err)
+		s.failed.CompareAndSwap(nil, &err)
+		return false, fmt.Errorf("%w: wal sync: %w", ErrCommitUnknown, err)
 	}
 	s.stats.commits.Add(1)
 	return false, nil
