@@ -7,8 +7,8 @@ import (
 	"fmt"
 	"path"
 	"path/filepath"
-	"strings"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
