@@ -269,6 +269,9 @@ func (e *Engine) discardBlob(ctx context.Context, b blobLayout) {
 func (e *Engine) deleteShards(ctx context.Context, b blobLayout) error {
 	var errs []error
 	for i, id := range b.Spaces {
+		if id == 0 {
+			continue // already deleted
+		}
 		sp, err := e.spaces.get(id)
 		if err == nil {
 			err = sp.Delete(ctx, shardName(b.ID, i))

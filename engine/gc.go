@@ -24,8 +24,9 @@ import (
 //     unstaged only after its record commits, and sweep checks staging before the index, so it
 //     never takes a shard of an upload in flight.
 
-// collectBatch bounds how many queued blobs one pass handles.
-const collectBatch = 1000
+// collectBatch is how many queued blobs collect reads from the index at a time. A variable so
+// that tests can page with small queues.
+var collectBatch = 1000
 
 // wakeCollector prompts the collector to run soon; prompts coalesce.
 func (e *Engine) wakeCollector() {
@@ -47,14 +48,8 @@ func (e *Engine) collectLoop(ctx context.Context) {
 	t := time.NewTicker(e.opts.GCInterval)
 	defer t.Stop()
 	for {
-		for {
-			n, err := e.collect(ctx)
-			if err != nil && ctx.Err() == nil {
-				e.log.Warn("collecting released blobs", "err", err)
-			}
-			if n < collectBatch || err != nil {
-				break
-			}
+		if _, err := e.collect(ctx); err != nil && ctx.Err() == nil {
+			e.log.Warn("collecting released blobs", "err", err)
 		}
 		if now := e.now(); now.Sub(lastSweep) >= e.opts.OrphanGrace {
 			e.sweep(ctx, now.Add(-e.opts.OrphanGrace))
@@ -85,15 +80,10 @@ type CollectStats struct {
 func (e *Engine) CollectGarbage(ctx context.Context, sweepBefore time.Time) (CollectStats, error) {
 	const op = "engine.CollectGarbage"
 	var st CollectStats
-	for {
-		n, err := e.collect(ctx)
-		st.Blobs += n
-		if err != nil {
-			return st, wrap(op, err)
-		}
-		if n < collectBatch {
-			break
-		}
+	n, err := e.collect(ctx)
+	st.Blobs = n
+	if err != nil {
+		return st, wrap(op, err)
 	}
 	if !sweepBefore.IsZero() {
 		st.Orphans, st.TempFiles = e.sweep(ctx, sweepBefore)
@@ -101,15 +91,51 @@ func (e *Engine) CollectGarbage(ctx context.Context, sweepBefore time.Time) (Col
 	return st, nil
 }
 
-// collect handles up to collectBatch queued blobs and returns how many it deleted.
+// collect goes through the whole queue a page at a time and deletes the shards of every
+// queued blob that is not in use. A blob whose shards all went leaves the queue; one whose
+// spaces failed for some of them stays, rewritten to name only those, so that one unreachable
+// space neither keeps the other spaces' shards nor blocks the blobs queued after it. It
+// returns how many blobs left the queue.
 func (e *Engine) collect(ctx context.Context) (int, error) {
 	e.gcMu.Lock()
 	defer e.gcMu.Unlock()
+	total := 0
+	var errs []error
+	var after []byte
+	for {
+		queued, err := e.queuedBlobs(ctx, after)
+		if err != nil || len(queued) == 0 {
+			return total, errors.Join(append(errs, err)...)
+		}
+		after = append(gcKey(queued[len(queued)-1].ID), 0)
+		// The releases that queued these blobs must be durable before their shards go.
+		if err := e.kv.Sync(); err != nil {
+			return total, err
+		}
+		done, left, err := e.deleteQueued(ctx, queued)
+		errs = append(errs, err)
+		if err := e.settleQueue(ctx, done, left); err != nil {
+			return total, err
+		}
+		total += len(done)
+		e.stats.blobsCollected.Add(int64(len(done)))
+		if len(queued) < collectBatch {
+			return total, errors.Join(errs...)
+		}
+	}
+}
+
+// queuedBlobs reads up to collectBatch queue records from key after on (nil: the start).
+func (e *Engine) queuedBlobs(ctx context.Context, after []byte) ([]blobLayout, error) {
 	var queued []blobLayout
 	err := e.kv.View(ctx, func(r kv.Reader) error {
 		lower, upper := kv.PrefixRange(kv.Key(kv.PrefixGC))
 		it := r.Iter(lower, upper)
-		for ok := it.First(); ok && len(queued) < collectBatch; ok = it.Next() {
+		ok := it.First()
+		if after != nil {
+			ok = it.SeekGE(after)
+		}
+		for ; ok && len(queued) < collectBatch; ok = it.Next() {
 			kr := kv.NewKeyReader(it.Key())
 			kr.Prefix()
 			var id BlobID
@@ -123,40 +149,63 @@ func (e *Engine) collect(ctx context.Context) (int, error) {
 		}
 		return it.Close()
 	})
-	if err != nil || len(queued) == 0 {
-		return 0, err
-	}
-	if err := e.kv.Sync(); err != nil {
-		return 0, err
-	}
-	var done [][]byte
+	return queued, err
+}
+
+// deleteQueued deletes the shards of queued blobs that nothing uses. It returns the blobs now
+// gone entirely and those with shards left (their Spaces entries of deleted shards zeroed).
+func (e *Engine) deleteQueued(ctx context.Context, queued []blobLayout) (done []BlobID, left []blobLayout, err error) {
 	var errs []error
 	for _, b := range queued {
 		if e.blobs.busy(b.ID) {
 			continue
 		}
-		if err := e.deleteShards(ctx, b); err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		done = append(done, gcKey(b.ID))
-	}
-	if len(done) > 0 {
-		err := e.kv.Update(ctx, func(tx kv.Tx) error {
-			for _, k := range done {
-				if err := tx.Delete(k); err != nil {
-					return err
-				}
+		remaining, changed := 0, false
+		for i, id := range b.Spaces {
+			if id == 0 {
+				continue
 			}
-			return nil
-		})
-		if err != nil {
-			return 0, err
+			sp, err := e.spaces.get(id)
+			if err == nil {
+				err = sp.Delete(ctx, shardName(b.ID, i))
+			}
+			if err != nil {
+				errs = append(errs, err)
+				remaining++
+				continue
+			}
+			b.Spaces[i], changed = 0, true
+		}
+		switch {
+		case remaining == 0:
+			done = append(done, b.ID)
+		case changed:
+			left = append(left, b)
 		}
 	}
-	e.stats.blobsCollected.Add(int64(len(done)))
 	e.stats.collectErrors.Add(int64(len(errs)))
-	return len(done), errors.Join(errs...)
+	return done, left, errors.Join(errs...)
+}
+
+// settleQueue removes the queue records of blobs gone entirely and rewrites those of blobs with
+// shards left. These are blind writes: nothing else writes queue records of released blobs.
+func (e *Engine) settleQueue(ctx context.Context, done []BlobID, left []blobLayout) error {
+	if len(done) == 0 && len(left) == 0 {
+		return nil
+	}
+	return e.kv.Update(ctx, func(tx kv.Tx) error {
+		for _, id := range done {
+			if err := tx.Delete(gcKey(id)); err != nil {
+				return err
+			}
+		}
+		for i := range left {
+			if err := tx.Set(gcKey(left[i].ID), encodeBlob(&left[i])); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // sweep deletes temporary files and orphaned shard files older than before from every space,

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -64,6 +65,40 @@ func TestCollectGarbageDeleteFails(t *testing.T) {
 	require.Equal(t, 1, te.shardCount(t))
 
 	require.Equal(t, 1, te.collect(t).Blobs)
+	require.Zero(t, te.shardCount(t))
+	requireNoBlobRecords(t, te)
+}
+
+// TestCollectAroundAnUnreachableSpace: with one space refusing every delete, collection still
+// deletes every other shard at once, keeps queue records naming only the stuck shards, and
+// pages past them to the blobs behind; when the space comes back, the next pass finishes.
+func TestCollectAroundAnUnreachableSpace(t *testing.T) {
+	defer func(n int) { collectBatch = n }(collectBatch)
+	collectBatch = 3 // several pages
+	te := newTestEngine(t)
+	ctx := t.Context()
+	p := te.pkg(t)
+	var ids []ObjectID
+	for i := range 10 {
+		ids = append(ids, te.upload1(t, p.ID, fmt.Sprintf("o%d", i), randomBytes(uint64(i), 30_000)).ID)
+	}
+	require.NoError(t, te.DeleteObjects(ctx, ids))
+	te.spaces[1].Fail(faultspace.OpDelete, nil, errors.New("space 1 unreachable"))
+
+	st, err := te.CollectGarbage(ctx, time.Time{})
+	require.Error(t, err)
+	require.Zero(t, st.Blobs, "every erasure-coded blob has a shard on every space")
+	require.Equal(t, 10, te.shardCount(t), "only the shards on the unreachable space are left")
+	infos, _, err := te.mem[1].List(ctx, shardPrefix, "", 100)
+	require.NoError(t, err)
+	require.Len(t, infos, 10)
+	_, queued, _ := te.indexCounts(t)
+	require.Equal(t, 10, queued)
+
+	te.clearFaults()
+	st, err = te.CollectGarbage(ctx, time.Time{})
+	require.NoError(t, err)
+	require.Equal(t, 10, st.Blobs)
 	require.Zero(t, te.shardCount(t))
 	requireNoBlobRecords(t, te)
 }
