@@ -175,15 +175,22 @@ func (e *Engine) putShards(parent context.Context, codec *erasure.Codec, b *blob
 	if w.size >= 0 {
 		shardSize = codec.ShardFileSize(w.size)
 	}
-	pipes := make([]*pipe, b.N)
-	writers := make([]io.Writer, b.N)
-	putErrs := make([]error, b.N)
-	var wg sync.WaitGroup
+	// Resolve every space before starting any Put, so that no Put is left waiting on a pipe
+	// that will never be fed.
+	sps := make([]space.Space, b.N)
 	for i, id := range b.Spaces {
 		sp, err := e.spaces.get(id)
 		if err != nil {
 			return 0, &Error{Kind: KindUnavailable, Err: err}
 		}
+		sps[i] = sp
+	}
+	pipes := make([]*pipe, b.N)
+	writers := make([]io.Writer, b.N)
+	putErrs := make([]error, b.N)
+	var wg sync.WaitGroup
+	for i, id := range b.Spaces {
+		sp := sps[i]
 		p := newPipe()
 		pipes[i], writers[i] = p, p
 		wg.Go(func() {

@@ -143,9 +143,14 @@ func (e *Engine) CompleteMultipartUpload(ctx context.Context, obj ObjectID, inde
 	if err != nil {
 		return Object{}, wrap(op, err)
 	}
-	ids := blobIDs(blobs)
-	e.blobs.pin(ids...)
-	defer e.blobs.unpin(ids...)
+	live, err := e.pinLive(ctx, blobs)
+	if err != nil {
+		return Object{}, wrap(op, err)
+	}
+	if !live {
+		return Object{}, errorf(op, KindPrecondition, "a listed part was replaced while completing; retry")
+	}
+	defer e.blobs.unpin(blobIDs(blobs)...)
 	sum, err := e.hashParts(ctx, blobs)
 	if err != nil {
 		return Object{}, wrap(op, err)

@@ -13,6 +13,9 @@ import (
 	"github.com/jointcloud/jcs/kv"
 )
 
+// MaxUploadFiles bounds the files of one UploadObjects call: they commit in one transaction.
+const MaxUploadFiles = 10000
+
 // UploadInput says where UploadObjects puts its files.
 type UploadInput struct {
 	PackageID PackageID
@@ -73,6 +76,9 @@ func (e *Engine) UploadObjects(ctx context.Context, in UploadInput, next func() 
 		}
 		if err := validatePath(f.Path); err != nil {
 			return nil, &Error{Op: op, Kind: KindInvalid, Err: err}
+		}
+		if len(staged) == MaxUploadFiles {
+			return nil, errorf(op, KindInvalid, "more than %d files in one upload", MaxUploadFiles)
 		}
 		if seen[f.Path] {
 			return nil, &Error{Op: op, Kind: KindInvalid, Path: f.Path, Err: errors.New("path appears twice in one upload")}

@@ -527,3 +527,23 @@ func TestUnreadableObjectMessage(t *testing.T) {
 	require.ErrorAs(t, err, &ee)
 	require.NotContains(t, ee.Message(), "blobs/")
 }
+
+// TestUploadFileLimit: one upload commits in one transaction, so the number of its files is
+// bounded; past the bound the upload fails whole.
+func TestUploadFileLimit(t *testing.T) {
+	te := newTestEngine(t)
+	p := te.pkg(t)
+	n := 0
+	next := func() (UploadFile, error) {
+		if n > MaxUploadFiles {
+			return UploadFile{}, io.EOF
+		}
+		n++
+		return UploadFile{Path: fmt.Sprintf("f%d", n), Body: bytes.NewReader(nil), Size: 0}, nil
+	}
+	_, err := te.UploadObjects(t.Context(), UploadInput{PackageID: p.ID}, next)
+	requireKind(t, KindInvalid, err)
+	res, err := te.ListObjects(t.Context(), ListObjectsInput{PackageID: p.ID, IsPrefix: true})
+	require.NoError(t, err)
+	require.Empty(t, res.Objects)
+}

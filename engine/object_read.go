@@ -48,28 +48,39 @@ func (e *Engine) openObject(ctx context.Context, lookup func(kv.Reader) (Object,
 		if err != nil {
 			return nil, err
 		}
-		ids := blobIDs(blobs)
-		e.blobs.pin(ids...)
-		live := true
-		err = e.kv.View(ctx, func(r kv.Reader) error {
-			for _, id := range ids {
-				if _, err := getBlob(r, id); KindOf(err) == KindNotFound {
-					live = false
-				} else if err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err == nil && live {
-			return &ObjectReader{Object: o, e: e, ctx: ctx, blobs: blobs}, nil
-		}
-		e.blobs.unpin(ids...)
+		live, err := e.pinLive(ctx, blobs)
 		if err != nil {
 			return nil, err
 		}
+		if live {
+			return &ObjectReader{Object: o, e: e, ctx: ctx, blobs: blobs}, nil
+		}
 	}
 	return nil, errorf("", KindUnavailable, "object changed while being opened; try again")
+}
+
+// pinLive pins blobs found in an earlier snapshot and reports whether they are all still in the
+// index. If they are, the collector, which deletes only shards of blobs gone from the index and
+// checks pins after that, cannot take them until they are unpinned. If not, or on error, it
+// unpins them again: the caller must look them up afresh.
+func (e *Engine) pinLive(ctx context.Context, blobs []blobLayout) (bool, error) {
+	ids := blobIDs(blobs)
+	e.blobs.pin(ids...)
+	live := true
+	err := e.kv.View(ctx, func(r kv.Reader) error {
+		for _, id := range ids {
+			if _, err := getBlob(r, id); KindOf(err) == KindNotFound {
+				live = false
+			} else if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil || !live {
+		e.blobs.unpin(ids...)
+	}
+	return live && err == nil, err
 }
 
 func segmentBlobs(r kv.Reader, o *Object) ([]blobLayout, error) {

@@ -179,11 +179,11 @@ func uploadCases(f fixture) []badCase {
 // routeCases are unknown routes, wrong methods and the routes not implemented yet.
 func routeCases() []badCase {
 	cases := []badCase{
-		{"unknown route", get("/v1/nope"), 404, "BadArgument"},
-		{"unknown object route", post("/v1/object/rename", `{}`), 404, "BadArgument"},
-		{"no route under v1", get("/v1/"), 404, "BadArgument"},
-		{"unknown version", get("/v2/bucket/listAll"), 404, "BadArgument"},
-		{"route with a trailing slash", get("/v1/bucket/listAll/"), 404, "BadArgument"},
+		{"unknown route", get("/v1/nope"), 404, "DataNotFound"},
+		{"unknown object route", post("/v1/object/rename", `{}`), 404, "DataNotFound"},
+		{"no route under v1", get("/v1/"), 404, "DataNotFound"},
+		{"unknown version", get("/v2/bucket/listAll"), 404, "DataNotFound"},
+		{"route with a trailing slash", get("/v1/bucket/listAll/"), 404, "DataNotFound"},
 		{"GET of a POST route", get("/v1/bucket/create"), 405, "BadArgument"},
 		{"POST of a GET route", post("/v1/bucket/listAll", `{}`), 405, "BadArgument"},
 		{"PUT of an upload", func(h *harness) response { return h.call("PUT", "/v1/object/upload", `{}`) }, 405, "BadArgument"},

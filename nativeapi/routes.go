@@ -51,7 +51,7 @@ func (h *Handler) routes() *mux.Router {
 		}
 	}
 	r.NotFoundHandler = h.serve(route{name: "unknown", fn: func(http.ResponseWriter, *http.Request) (any, error) {
-		return nil, &apiError{status: http.StatusNotFound, code: codeBadArgument, msg: "no such route"}
+		return nil, &apiError{status: http.StatusNotFound, code: codeDataNotFound, msg: "no such route"}
 	}})
 	r.MethodNotAllowedHandler = h.serve(route{name: "unknown", fn: func(http.ResponseWriter, *http.Request) (any, error) {
 		return nil, &apiError{status: http.StatusMethodNotAllowed, code: codeBadArgument, msg: "method not allowed on this route"}
