@@ -7,7 +7,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io/fs"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -162,6 +165,7 @@ func matchAny(dep string, patterns []string) bool {
 
 func listPackages(t *testing.T) []pkgInfo {
 	t.Helper()
+	touchSources(t)
 	cmd := exec.Command("go", "list", "-json=ImportPath,Imports", module+"/...")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -179,4 +183,30 @@ func listPackages(t *testing.T) []pkgInfo {
 		pkgs = append(pkgs, p)
 	}
 	return pkgs
+}
+
+// touchSources opens every Go file of the module. go list runs in another process, which the
+// test cache cannot see; the files this process opens are part of the cache key, so a new
+// import anywhere reruns the test instead of replaying a stale pass.
+func touchSources(t *testing.T) {
+	t.Helper()
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && strings.HasPrefix(d.Name(), ".") && path != root {
+			return filepath.SkipDir
+		}
+		if !d.IsDir() && (strings.HasSuffix(path, ".go") || d.Name() == "go.mod") {
+			_, err = os.ReadFile(path)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatalf("reading the module's sources: %v", err)
+	}
 }
