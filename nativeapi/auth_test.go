@@ -348,25 +348,7 @@ func TestPresignedURLs(t *testing.T) {
 func TestPendingSignatureOnHugeFailedUpload(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	const size = 65 << 20
-	head, ct := multipartBody(infoPart(map[string]any{"packageID": 999999}), filePart("huge", nil))
-	// multipartBody closed the form; cut the closing boundary to splice the file content in.
-	closing := head[bytes.LastIndex(head, []byte("\r\n--")):]
-	head = head[:len(head)-len(closing)]
-	body := func() io.Reader {
-		return io.MultiReader(bytes.NewReader(head), io.LimitReader(zeros{}, size), bytes.NewReader(closing))
-	}
-	sum := sha256.New()
-	_, err := io.Copy(sum, body())
-	require.NoError(t, err)
-
-	req, err := http.NewRequestWithContext(t.Context(), "POST", h.srv.URL+"/v1/object/upload", body())
-	require.NoError(t, err)
-	req.ContentLength = int64(len(head) + size + len(closing))
-	req.Header.Set("Content-Type", ct)
-	require.NoError(t, v4.NewSigner().SignHTTP(t.Context(), h.creds, req, hex.EncodeToString(sum.Sum(nil)), "jcs", "any", time.Now()))
-	r := h.send(req)
-	e := requireError(t, r, http.StatusForbidden, "Unauthorized")
+	e := requireError(t, h.send(hugeUndeclaredUpload(t, h, 999999)), http.StatusForbidden, "Unauthorized")
 	require.Contains(t, e.Message, "X-Amz-Content-Sha256")
 }
 
@@ -379,8 +361,21 @@ func TestPendingUploadIsBounded(t *testing.T) {
 	h := newHarness(t)
 	pkg := h.newPackage()
 	shards := h.shardCount()
+	e := requireError(t, h.send(hugeUndeclaredUpload(t, h, pkg)), http.StatusForbidden, "Unauthorized")
+	require.Contains(t, e.Message, "X-Amz-Content-Sha256")
+	h.waitIdle()
+	require.Equal(t, shards, h.shardCount(), "nothing of the refused upload is stored")
+	require.Empty(t, h.packageObjects(pkg))
+}
+
+// hugeUndeclaredUpload returns an upload of a 65 MiB file to pkg, correctly signed with its
+// body's hash but without declaring it in X-Amz-Content-Sha256, streamed so that it is never
+// held in memory.
+func hugeUndeclaredUpload(t *testing.T, h *harness, pkg uint64) *http.Request {
+	t.Helper()
 	const size = 65 << 20
 	head, ct := multipartBody(infoPart(map[string]any{"packageID": pkg}), filePart("huge", nil))
+	// multipartBody closed the form; cut the closing boundary to splice the file content in.
 	closing := head[bytes.LastIndex(head, []byte("\r\n--")):]
 	head = head[:len(head)-len(closing)]
 	body := func() io.Reader {
@@ -394,11 +389,7 @@ func TestPendingUploadIsBounded(t *testing.T) {
 	req.ContentLength = int64(len(head) + size + len(closing))
 	req.Header.Set("Content-Type", ct)
 	require.NoError(t, v4.NewSigner().SignHTTP(t.Context(), h.creds, req, hex.EncodeToString(sum.Sum(nil)), "jcs", "any", time.Now()))
-	e := requireError(t, h.send(req), http.StatusForbidden, "Unauthorized")
-	require.Contains(t, e.Message, "X-Amz-Content-Sha256")
-	h.waitIdle()
-	require.Equal(t, shards, h.shardCount(), "nothing of the refused upload is stored")
-	require.Empty(t, h.packageObjects(pkg))
+	return req
 }
 
 // zeros reads as an endless run of zero bytes.
