@@ -47,6 +47,7 @@ var kindNames = [...]string{
 	KindPermissionDenied: "permission denied",
 }
 
+// String names the kind as a client message would ("not found").
 func (k Kind) String() string {
 	if int(k) < len(kindNames) {
 		return kindNames[k]
@@ -68,6 +69,7 @@ type Error struct {
 	Err     error
 }
 
+// Error returns Op, then the message: for logs. Clients get Message.
 func (e *Error) Error() string {
 	if e.Op == "" {
 		// A cause built by a helper, wrapped by the method's own *Error: no empty ": ".

@@ -32,6 +32,7 @@ type SpaceID uint64
 // so shard names never collide across processes or restarts.
 type BlobID [16]byte
 
+// String returns the ID in lower-case hex, as shard names spell it.
 func (b BlobID) String() string { return hex.EncodeToString(b[:]) }
 
 // Bucket is the top-level container of packages.
@@ -70,6 +71,7 @@ type Redundancy struct {
 	ChunkSize int // ec only, in bytes
 }
 
+// String returns a short form for logs and tests: rep(3), ec(4,6,1048576), none.
 func (r Redundancy) String() string {
 	switch r.Type {
 	case RedundancyRep:

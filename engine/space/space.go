@@ -159,6 +159,7 @@ type NameError struct {
 	Reason string
 }
 
+// Error describes the name, bounded in length, and why it is invalid.
 func (e *NameError) Error() string {
 	return "space: invalid blob name " + quoteName(e.Name) + ": " + e.Reason
 }
