@@ -109,6 +109,9 @@ func (e *Engine) DeleteBucket(ctx context.Context, id BucketID) error {
 				return err
 			}
 		}
+		if err := abortUploadsTx(tx, b.ID); err != nil {
+			return err
+		}
 		if err := tx.Delete(bucketKey(b.ID)); err != nil {
 			return err
 		}

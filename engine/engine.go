@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"crypto/cipher"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -20,7 +21,8 @@ type Engine struct {
 	log   *slog.Logger
 	start time.Time // when New ran; the startup sweep collects what is older
 
-	seqBucket, seqPackage, seqObject, seqSpace *kv.Sequence
+	seqBucket, seqPackage, seqObject, seqSpace, seqUser *kv.Sequence
+	seal                                                func() (cipher.AEAD, error) // seals secrets in the index
 
 	spaces spaceSet
 	codecs sync.Map // codecKey -> *erasure.Codec
@@ -54,6 +56,8 @@ func New(ctx context.Context, o Options) (*Engine, error) {
 	e.seqPackage = e.kv.Sequence(kv.Key(kv.PrefixSequence).String("package"), 0)
 	e.seqObject = e.kv.Sequence(kv.Key(kv.PrefixSequence).String("object"), 0)
 	e.seqSpace = e.kv.Sequence(kv.Key(kv.PrefixSequence).String("userSpace"), 0)
+	e.seqUser = e.kv.Sequence(kv.Key(kv.PrefixSequence).String("user"), 0)
+	e.seal = sync.OnceValues(func() (cipher.AEAD, error) { return newSeal(o.SealKey) })
 	if err := e.openSpaces(ctx); err != nil {
 		return nil, fmt.Errorf("engine: opening user spaces: %w", err)
 	}

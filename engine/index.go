@@ -141,17 +141,6 @@ func getObjectByPath(r kv.Reader, pkg PackageID, path string) (Object, error) {
 	return o, err
 }
 
-func putObject(tx kv.Tx, o *Object) error {
-	return errors.Join(
-		tx.Set(objectKey(o.PackageID, o.Path), encodeObject(o)),
-		tx.Set(objectIDKey(o.ID), encodeObjectRef(o.PackageID, o.Path)),
-	)
-}
-
-func deleteObjectRecord(tx kv.Tx, o *Object) error {
-	return errors.Join(tx.Delete(objectKey(o.PackageID, o.Path)), tx.Delete(objectIDKey(o.ID)))
-}
-
 func getBlob(r kv.Reader, id BlobID) (blobLayout, error) {
 	v, err := get(r, blobKey(id), func() error { return notFound("blob %s not found", id) })
 	if err != nil {

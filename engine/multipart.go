@@ -18,6 +18,8 @@ type part struct {
 	Blob       BlobID
 	Size       int64
 	CreateTime time.Time
+	MD5        [16]byte // of the part's bytes: its S3 ETag
+	Checksum   string   // the S3 checksum value the client declared, if any
 }
 
 // MaxPartIndex is the largest part index UploadPart accepts.

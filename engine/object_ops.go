@@ -56,15 +56,19 @@ func moveObjectTx(tx kv.Tx, m MoveInput, now time.Time) (bool, error) {
 	if o.PackageID == m.PackageID && o.Path == m.Path {
 		return true, nil
 	}
-	if _, err := getPackage(tx, m.PackageID); KindOf(err) == KindNotFound {
+	p, err := getPackage(tx, m.PackageID)
+	if KindOf(err) == KindNotFound {
 		return false, nil
 	} else if err != nil {
 		return false, err
 	}
+	if checkPackagePath(&p, m.Path) != nil {
+		return false, nil
+	}
 	if _, taken, err := lookupObject(tx, m.PackageID, m.Path); err != nil || taken {
 		return false, err
 	}
-	if err := tx.Delete(objectKey(o.PackageID, o.Path)); err != nil {
+	if err := deleteObjectRecord(tx, &o); err != nil {
 		return false, err
 	}
 	o.PackageID, o.Path, o.UpdateTime = m.PackageID, m.Path, now
@@ -163,7 +167,11 @@ func cloneObjectTx(tx kv.Tx, c CloneInput, id ObjectID) (Object, error) {
 	if src.InProgress() {
 		return Object{}, errorf("", KindPrecondition, "object %d is a multipart upload that has not been completed", src.ID)
 	}
-	if _, err := getPackage(tx, c.PackageID); err != nil {
+	p, err := getPackage(tx, c.PackageID)
+	if err != nil {
+		return Object{}, err
+	}
+	if err := checkPackagePath(&p, c.Path); err != nil {
 		return Object{}, err
 	}
 	if _, taken, err := lookupObject(tx, c.PackageID, c.Path); err != nil {

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"crypto/md5"
 	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -114,8 +116,12 @@ func (e *Engine) UploadObjects(ctx context.Context, in UploadInput, next func() 
 type content struct {
 	size int64
 	sha  [32]byte
+	md5  [16]byte
 	blob *blobLayout // nil for empty content
 }
+
+// etag returns the S3 ETag of an object made of this content alone.
+func (c content) etag() string { return hex.EncodeToString(c.md5[:]) }
 
 type stagedObject struct {
 	path    string
@@ -178,18 +184,19 @@ func (e *Engine) stageContent(ctx context.Context, body io.Reader, size int64, a
 		if n, err := io.Copy(io.Discard, body); err != nil || n != 0 {
 			return content{}, wrapSource(cmp.Or(err, errors.New("content is longer than the announced 0 bytes")))
 		}
-		return content{sha: sha256.Sum256(nil)}, nil
+		return content{sha: sha256.Sum256(nil), md5: md5.Sum(nil)}, nil
 	}
 	spec := writeSpec{k: e.opts.DataShards, m: e.opts.ParityShards, chunk: e.opts.ChunkSize, affinity: affinity, size: size}
 	if size >= 0 && size <= small {
 		spec.k = 1
 	}
-	h := sha256.New()
-	spec.observers = []io.Writer{h}
+	h, m := sha256.New(), md5.New()
+	spec.observers = []io.Writer{h, m} // each hashes on its own goroutine
 	b, err := e.writeBlob(ctx, body, spec)
 	if err != nil && inMemory != nil && KindOf(err) == KindUnavailable && ctx.Err() == nil {
 		inMemory.Seek(0, io.SeekStart)
 		h.Reset()
+		m.Reset()
 		b, err = e.writeBlob(ctx, inMemory, spec)
 	}
 	if err != nil {
@@ -197,6 +204,7 @@ func (e *Engine) stageContent(ctx context.Context, body io.Reader, size int64, a
 	}
 	c := content{size: b.Size, blob: &b}
 	h.Sum(c.sha[:0])
+	m.Sum(c.md5[:0])
 	if b.Size == 0 {
 		// An unknown-size body turned out empty: keep no blob for it.
 		e.discardBlob(ctx, b)
@@ -239,7 +247,7 @@ func (e *Engine) commitUploads(ctx context.Context, pkg PackageID, staged []stag
 			o := Object{
 				ID: ids[i], PackageID: pkg, Path: s.path, Size: s.content.size, SHA256: s.content.sha,
 				Redundancy: s.content.redundancy(), CreateTime: now, UpdateTime: now,
-				Segments: s.content.segments(),
+				Segments: s.content.segments(), ETag: s.content.etag(),
 			}
 			old, exists, err := lookupObject(tx, pkg, s.path)
 			if err != nil {

@@ -57,6 +57,11 @@ type Options struct {
 	// OrphanGrace is how old an unreferenced shard or temporary file must be before a periodic
 	// sweep collects it. The sweep at startup collects anything older than the start.
 	OrphanGrace time.Duration
+	// SealKey is the 32-byte key that seals secrets (access keys' secret keys) in the index,
+	// so that a copy of the index alone does not reveal them. Keep it outside the index. nil
+	// means a random key for this process only: sealed secrets do not survive a restart.
+	SealKey []byte
+
 	// EncodeDepth and DecodeDepth are how many stripes an upload or a download keeps in
 	// flight; memory per transfer is about depth * n * ChunkSize.
 	EncodeDepth, DecodeDepth int
@@ -110,6 +115,8 @@ func (o *Options) Validate() error {
 		return fmt.Errorf("engine: chunk size %d outside [4 KiB, 64 MiB]", o.ChunkSize)
 	case o.SmallObjectSize > int64(o.ChunkSize):
 		return fmt.Errorf("engine: small object size %d exceeds the chunk size %d", o.SmallObjectSize, o.ChunkSize)
+	case o.SealKey != nil && len(o.SealKey) != 32:
+		return fmt.Errorf("engine: seal key of %d bytes, want 32", len(o.SealKey))
 	case o.GCInterval < 0 || o.OrphanGrace < 0 || o.EncodeDepth < 1 || o.DecodeDepth < 1:
 		return errors.New("engine: negative interval or depth")
 	}

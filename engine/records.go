@@ -3,6 +3,8 @@ package engine
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/jointcloud/jcs/kv"
 )
@@ -16,9 +18,11 @@ const (
 	packageRecordV1   = 1 // ID, bucket ID, name, create time
 	idRecordV1        = 1 // one uint64: the ID a name index points at
 	objectRecordV1    = 1 // see encodeObject
+	objectRecordV2    = 2 // v1, then ETag, attributes, tags and checksum
 	objectRefRecordV1 = 1 // package ID, path: where an object ID lives
 	blobRecordV1      = 1 // see encodeBlob
 	partRecordV1      = 1 // blob, size, create time
+	partRecordV2      = 2 // v1, then MD5 and checksum value
 	spaceRecordV1     = 1 // see encodeSpace
 )
 
@@ -111,11 +115,13 @@ func decodeID(v []byte) (uint64, error) {
 }
 
 // encodeObject writes: ID, size, SHA-256 (32 bytes, length-prefixed), redundancy (type, rep
-// count, k, n, chunk size), create and update times, then the segments (count, then blob ID
-// and size of each).
+// count, k, n, chunk size), create and update times, the segments (count, then blob ID and
+// size of each), then (since v2) the ETag, the attributes (six strings, then the user metadata
+// as a map), the tags as a map, and the checksum (algorithm, value, type). A map is its count,
+// then each key and value, keys sorted.
 func encodeObject(o *Object) []byte {
 	var e kv.Encoder
-	e.Version(objectRecordV1)
+	e.Version(objectRecordV2)
 	e.Uint64(uint64(o.ID))
 	e.Varint(o.Size)
 	e.ByteSlice(o.SHA256[:])
@@ -127,12 +133,48 @@ func encodeObject(o *Object) []byte {
 		e.ByteSlice(s.Blob[:])
 		e.Varint(s.Size)
 	}
+	e.String(o.ETag)
+	a := &o.Attrs
+	for _, f := range []string{a.ContentType, a.ContentEncoding, a.ContentDisposition, a.ContentLanguage, a.CacheControl, a.Expires} {
+		e.String(f)
+	}
+	encodeMap(&e, a.Meta)
+	encodeMap(&e, o.Tags)
+	e.String(o.Checksum.Algorithm)
+	e.String(o.Checksum.Value)
+	e.String(o.Checksum.Type)
 	return e.Bytes()
+}
+
+func encodeMap(e *kv.Encoder, m map[string]string) {
+	e.Uvarint(uint64(len(m)))
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		e.String(k)
+		e.String(m[k])
+	}
+}
+
+func decodeMap(d *kv.Decoder) map[string]string {
+	n := d.Uvarint()
+	if n == 0 || d.Err() != nil {
+		return nil
+	}
+	if n > uint64(d.Len()) { // each entry takes at least two bytes
+		d.Fail(fmt.Errorf("%w: %d map entries in %d bytes", errRecordShape, n, d.Len()))
+		return nil
+	}
+	m := make(map[string]string, n)
+	for range n {
+		k := d.String()
+		m[k] = d.String()
+	}
+	return m
 }
 
 func decodeObject(pkg PackageID, path string, v []byte) (Object, error) {
 	d := kv.NewDecoder(v)
-	if ver := d.Version(); ver != objectRecordV1 && d.Err() == nil {
+	ver := d.Version()
+	if ver != objectRecordV1 && ver != objectRecordV2 && d.Err() == nil {
 		return Object{}, fmt.Errorf("engine: object record version %d unsupported", ver)
 	}
 	o := Object{PackageID: pkg, Path: path}
@@ -151,6 +193,16 @@ func decodeObject(pkg PackageID, path string, v []byte) (Object, error) {
 		fixed(d, s.Blob[:])
 		s.Size = d.Varint()
 		o.Segments = append(o.Segments, s)
+	}
+	if ver >= objectRecordV2 {
+		o.ETag = d.String()
+		a := &o.Attrs
+		for _, f := range []*string{&a.ContentType, &a.ContentEncoding, &a.ContentDisposition, &a.ContentLanguage, &a.CacheControl, &a.Expires} {
+			*f = d.String()
+		}
+		a.Meta = decodeMap(d)
+		o.Tags = decodeMap(d)
+		o.Checksum = Checksum{Algorithm: d.String(), Value: d.String(), Type: d.String()}
 	}
 	return o, finish(d)
 }
@@ -234,22 +286,29 @@ func decodeBlob(id BlobID, v []byte) (blobLayout, error) {
 
 func encodePart(p *part) []byte {
 	var e kv.Encoder
-	e.Version(partRecordV1)
+	e.Version(partRecordV2)
 	e.ByteSlice(p.Blob[:])
 	e.Varint(p.Size)
 	e.Time(p.CreateTime)
+	e.ByteSlice(p.MD5[:])
+	e.String(p.Checksum)
 	return e.Bytes()
 }
 
 func decodePart(index uint32, v []byte) (part, error) {
 	d := kv.NewDecoder(v)
-	if ver := d.Version(); ver != partRecordV1 && d.Err() == nil {
+	ver := d.Version()
+	if ver != partRecordV1 && ver != partRecordV2 && d.Err() == nil {
 		return part{}, fmt.Errorf("engine: part record version %d unsupported", ver)
 	}
 	p := part{Index: index}
 	fixed(d, p.Blob[:])
 	p.Size = d.Varint()
 	p.CreateTime = d.Time()
+	if ver >= partRecordV2 {
+		fixed(d, p.MD5[:])
+		p.Checksum = d.String()
+	}
 	return p, finish(d)
 }
 

@@ -76,6 +76,10 @@ func FuzzObjectRecord(f *testing.F) {
 			CreateTime: fuzzTime(sec, nsec, offset), UpdateTime: fuzzTime(sec/2, nsec/3, offset/7),
 		}
 		copy(o.SHA256[:], sha)
+		if typ != "" { // the S3 fields, from the same inputs
+			o.ETag, o.Attrs.ContentType, o.Checksum = typ, string(sha), Checksum{Algorithm: typ, Value: string(segs), Type: "COMPOSITE"}
+			o.Attrs.Meta, o.Tags = map[string]string{typ: string(sha), "b": ""}, map[string]string{string(segs): typ}
+		}
 		segs = segs[:min(len(segs), 64*24)] // keep the prefix checks below cheap
 		for ; len(segs) >= 24; segs = segs[24:] {
 			var s Segment
@@ -198,7 +202,7 @@ func normalizeTimes(v any) any {
 func TestObjectRecordVersion(t *testing.T) {
 	o := Object{ID: 1, Redundancy: Redundancy{Type: RedundancyNone}}
 	rec := encodeObject(&o)
-	rec[0] = objectRecordV1 + 1
+	rec[0] = objectRecordV2 + 1
 	_, err := decodeObject(1, "x", rec)
 	require.Error(t, err)
 	b := blobLayout{K: 1, N: 1}
@@ -232,4 +236,38 @@ func TestRecordShape(t *testing.T) {
 	p := part{Blob: BlobID{2}, Size: 3}
 	_, err = decodePart(0, append(encodePart(&p), 1, 2))
 	require.ErrorIs(t, err, errRecordShape)
+}
+
+// TestObjectRecordV1 pins that records written before the S3 fields existed still decode,
+// with those fields empty.
+func TestObjectRecordV1(t *testing.T) {
+	var e kv.Encoder
+	e.Version(objectRecordV1)
+	e.Uint64(5)
+	e.Varint(3)
+	e.ByteSlice(make([]byte, 32))
+	encodeRedundancy(&e, Redundancy{Type: RedundancyRep, RepCount: 3})
+	e.Time(time.Unix(10, 0))
+	e.Time(time.Unix(20, 0))
+	e.Uvarint(1)
+	e.ByteSlice(make([]byte, 16))
+	e.Varint(3)
+	o, err := decodeObject(1, "x", e.Bytes())
+	require.NoError(t, err)
+	require.Equal(t, ObjectID(5), o.ID)
+	require.Equal(t, int64(3), o.Size)
+	require.Len(t, o.Segments, 1)
+	require.Empty(t, o.ETag)
+	require.Equal(t, Attributes{}, o.Attrs)
+	require.Nil(t, o.Tags)
+
+	var pe kv.Encoder
+	pe.Version(partRecordV1)
+	pe.ByteSlice(make([]byte, 16))
+	pe.Varint(7)
+	pe.Time(time.Unix(1, 0))
+	p, err := decodePart(2, pe.Bytes())
+	require.NoError(t, err)
+	require.Equal(t, int64(7), p.Size)
+	require.Equal(t, [16]byte{}, p.MD5)
 }

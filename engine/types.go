@@ -95,6 +95,38 @@ type Object struct {
 	// Segments are the blobs that hold the content, in order: one for an upload, one per
 	// listed part for a completed multipart upload, none for an empty object.
 	Segments []Segment
+	// ETag is S3's entity tag, without quotes: the hex MD5 of the content, or for an S3
+	// multipart upload the hex MD5 of the parts' MD5s, "-" and the number of parts.
+	ETag string
+	// Attrs are what the writer said about the content.
+	Attrs Attributes
+	// Tags are the object's S3 tags; nil for none.
+	Tags map[string]string
+	// Checksum is the S3 flexible checksum the writer declared and the front end verified;
+	// zero if none.
+	Checksum Checksum
+}
+
+// Attributes describe an object's content besides its bytes. The engine stores and returns
+// them verbatim; front ends decide which headers they come from.
+type Attributes struct {
+	ContentType        string
+	ContentEncoding    string
+	ContentDisposition string
+	ContentLanguage    string
+	CacheControl       string
+	Expires            string
+	// Meta is user metadata; nil for none.
+	Meta map[string]string
+}
+
+// Checksum is an S3 flexible checksum: an algorithm name ("CRC32", "SHA256", ...), its value as
+// S3 spells it (base64, with "-N" for a composite of N parts), and its type ("FULL_OBJECT" or
+// "COMPOSITE"). The zero Checksum means none.
+type Checksum struct {
+	Algorithm string
+	Value     string
+	Type      string
 }
 
 // Segment is a run of an object's bytes held by one blob.

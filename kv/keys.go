@@ -33,6 +33,9 @@ const (
 	PrefixObject Prefix = 0x30
 	// PrefixObjectID indexes objects: objectID/<objectID u64> -> packageID + path. Since v1.
 	PrefixObjectID Prefix = 0x31
+	// PrefixObjectKey indexes completed objects by S3 key, in key order for S3 listings:
+	// objectKey/<bucketID u64>/<key> -> packageID. Since v1.
+	PrefixObjectKey Prefix = 0x32
 
 	// PrefixBlob holds blob layouts and reference counts: blob/<blobID 16 bytes>. Since v1.
 	PrefixBlob Prefix = 0x40
@@ -41,9 +44,23 @@ const (
 
 	// PrefixPart holds multipart parts: part/<objectID u64>/<index u32>. Since v1.
 	PrefixPart Prefix = 0x50
+	// PrefixUpload holds S3 multipart uploads: upload/<uploadID 16 bytes>. Since v1.
+	PrefixUpload Prefix = 0x51
+	// PrefixUploadPart holds their parts: uploadPart/<uploadID 16 bytes>/<number u32>. Since v1.
+	PrefixUploadPart Prefix = 0x52
+	// PrefixUploadKey indexes uploads by key for listing:
+	// uploadKey/<bucketID u64>/<key> NUL <uploadID 16 bytes> -> nothing. Since v1.
+	PrefixUploadKey Prefix = 0x53
 
 	// PrefixUserSpace holds user space records: userSpace/<spaceID u64>. Since v1.
 	PrefixUserSpace Prefix = 0x60
+
+	// PrefixUser holds user records: user/<userID u64>. Since v1.
+	PrefixUser Prefix = 0x70
+	// PrefixUserName indexes users: userName/<name> -> userID. Since v1.
+	PrefixUserName Prefix = 0x71
+	// PrefixAccessKey holds access keys, secrets sealed: accessKey/<access key ID>. Since v1.
+	PrefixAccessKey Prefix = 0x72
 )
 
 // String returns the registry name of p ("object", "bucketName", ...), or
@@ -66,14 +83,28 @@ func (p Prefix) String() string {
 		return "object"
 	case PrefixObjectID:
 		return "objectID"
+	case PrefixObjectKey:
+		return "objectKey"
 	case PrefixBlob:
 		return "blob"
 	case PrefixGC:
 		return "gc"
 	case PrefixPart:
 		return "part"
+	case PrefixUpload:
+		return "upload"
+	case PrefixUploadPart:
+		return "uploadPart"
+	case PrefixUploadKey:
+		return "uploadKey"
 	case PrefixUserSpace:
 		return "userSpace"
+	case PrefixUser:
+		return "user"
+	case PrefixUserName:
+		return "userName"
+	case PrefixAccessKey:
+		return "accessKey"
 	}
 	return fmt.Sprintf("prefix(%#02x)", byte(p))
 }

@@ -176,10 +176,11 @@ func TestPrefixRegistry(t *testing.T) {
 		0x01: "meta", 0x02: "sequence",
 		0x10: "bucket", 0x11: "bucketName",
 		0x20: "package", 0x21: "packageName",
-		0x30: "object", 0x31: "objectID",
+		0x30: "object", 0x31: "objectID", 0x32: "objectKey",
 		0x40: "blob", 0x41: "gc",
-		0x50: "part",
+		0x50: "part", 0x51: "upload", 0x52: "uploadPart", 0x53: "uploadKey",
 		0x60: "userSpace",
+		0x70: "user", 0x71: "userName", 0x72: "accessKey",
 	}
 	got := map[Prefix]string{}
 	for b := range 256 {
