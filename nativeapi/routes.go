@@ -34,6 +34,13 @@ func (h *Handler) routes() *mux.Router {
 		{method: "POST", path: "/v1/object/newMultipartUpload", name: "object.newMultipartUpload", fn: h.newMultipartUpload},
 		{method: "POST", path: "/v1/object/uploadPart", name: "object.uploadPart", fn: h.uploadPart, streamsBody: true},
 		{method: "POST", path: "/v1/object/completeMultipartUpload", name: "object.completeMultipartUpload", fn: h.completeMultipartUpload},
+
+		{method: "POST", path: "/admin/v1/user/create", name: "admin.user.create", fn: h.createUser},
+		{method: "GET", path: "/admin/v1/user/list", name: "admin.user.list", fn: h.listUsers},
+		{method: "POST", path: "/admin/v1/user/delete", name: "admin.user.delete", fn: h.deleteUser},
+		{method: "POST", path: "/admin/v1/accessKey/create", name: "admin.accessKey.create", fn: h.createAccessKey},
+		{method: "GET", path: "/admin/v1/accessKey/list", name: "admin.accessKey.list", fn: h.listAccessKeys},
+		{method: "POST", path: "/admin/v1/accessKey/delete", name: "admin.accessKey.delete", fn: h.deleteAccessKey},
 	}
 	for _, p := range []string{
 		"/v1/userSpace/create", "/v1/userSpace/update", "/v1/userSpace/delete", "/v1/userSpace/get",

@@ -30,13 +30,15 @@ type config struct {
 	LogLevel                 string
 	LogFormat                string
 	ConfigFile               string
+	// TLSCert and TLSKey, both set, serve both listeners over HTTPS.
+	TLSCert, TLSKey string
 }
 
 func (c *config) flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Data, "data", "./data", "data directory: the index under DIR/meta, default user spaces under DIR/spaces")
 	fs.StringVar(&c.APIAddr, "api-addr", "127.0.0.1:7890", "listen address of the /v1 API, /metrics and /healthz")
 	fs.StringVar(&c.DebugAddr, "debug-addr", "", "if set, serve Go's /debug/pprof profiles on this address (keep it on loopback)")
-	fs.StringVar(&c.S3Addr, "s3-addr", "127.0.0.1:7891", "listen address of the S3 API (reserved: the S3 front end is not in this build)")
+	fs.StringVar(&c.S3Addr, "s3-addr", "127.0.0.1:7891", "listen address of the S3 API (path-style requests)")
 	fs.IntVar(&c.DefaultSpaces, "default-spaces", 6, "local user spaces created under DIR/spaces on first start when none exist")
 	fs.BoolVar(&c.NoAuth, "no-auth", false, "serve without authentication (for local experiments only)")
 	fs.IntVar(&c.DataShards, "ec-data", engine.DefaultDataShards, "erasure coding of new objects: data shards (k)")
@@ -45,6 +47,8 @@ func (c *config) flags(fs *flag.FlagSet) {
 	fs.Int64Var(&c.SmallObjectSize, "small-object-size", engine.DefaultSmallObjectSize, "objects up to this many bytes are stored as ec-parity+1 replicas; -1 turns replication off")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.StringVar(&c.LogFormat, "log-format", "text", "log format: text or json")
+	fs.StringVar(&c.TLSCert, "tls-cert", "", "PEM certificate (chain) file: with --tls-key, serve HTTPS on both listeners")
+	fs.StringVar(&c.TLSKey, "tls-key", "", "PEM private key file of --tls-cert")
 	fs.StringVar(&c.ConfigFile, "config", "", "JSON file of flag values, e.g. {\"data\": \"/srv/jcs\"}")
 }
 

@@ -95,6 +95,11 @@ func writeFileAtomic(path string, v any, mode os.FileMode) error {
 	if err != nil {
 		return err
 	}
+	return writeBytesAtomic(path, append(b, '\n'), mode)
+}
+
+// writeBytesAtomic writes b to path with mode through a synced temporary file and a rename.
+func writeBytesAtomic(path string, b []byte, mode os.FileMode) error {
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, ".tmp-"+filepath.Base(path))
 	if err != nil {
@@ -105,7 +110,7 @@ func writeFileAtomic(path string, v any, mode os.FileMode) error {
 		f.Close()
 		return err
 	}
-	if _, err := f.Write(append(b, '\n')); err != nil {
+	if _, err := f.Write(b); err != nil {
 		f.Close()
 		return err
 	}
@@ -125,4 +130,28 @@ func writeFileAtomic(path string, v any, mode os.FileMode) error {
 	}
 	defer d.Close()
 	return d.Sync()
+}
+
+const sealKeyFile = "seal.key"
+
+// sealKey returns the 32-byte key that seals secrets in the index, from DATA/seal.key, creating
+// it (mode 0600) on first start. It lives beside the index, not in it, so that a copy of the
+// index alone reveals no secret; back it up with the data directory.
+func sealKey(dataDir string) ([]byte, error) {
+	path := filepath.Join(dataDir, sealKeyFile)
+	b, err := os.ReadFile(path)
+	switch {
+	case err == nil && len(b) == 32:
+		return b, nil
+	case err == nil:
+		return nil, fmt.Errorf("%s holds %d bytes, want 32: it is damaged", path, len(b))
+	case !errors.Is(err, fs.ErrNotExist):
+		return nil, err
+	}
+	key := make([]byte, 32)
+	rand.Read(key)
+	if err := writeBytesAtomic(path, key, 0o600); err != nil {
+		return nil, fmt.Errorf("saving the seal key: %w", err)
+	}
+	return key, nil
 }

@@ -4,7 +4,8 @@
 //
 //	jcs serve [flags]           start the server (see `jcs serve -h`)
 //	jcs presign [flags] URL     print a presigned /v1 URL (GET, or POST for uploads), signed with the root key
-//	jcs bench [flags]           measure throughput and latency of the /v1 API or the disk baseline
+//	jcs bench [flags]           measure throughput and latency of the /v1 API, an S3 endpoint or the disk baseline
+//	jcs admin COMMAND           manage users and access keys of a running server
 //	jcs version                 print the version
 package main
 
@@ -28,6 +29,7 @@ Usage:
   jcs presign [flags] URL    print a presigned /v1 URL (GET, or POST for uploads), signed with the root key
   jcs bench [flags]          measure throughput and latency of the /v1 API or the disk baseline;
                              "jcs bench -h" lists the flags
+  jcs admin COMMAND          manage users and access keys of a running server; "jcs admin -h" lists them
   jcs version                print the version
 `
 
@@ -45,6 +47,8 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 		err = presignCommand(args[1:], stdout, stderr, getenv)
 	case "bench":
 		err = benchCommand(args[1:], stdout, stderr, getenv)
+	case "admin":
+		err = adminCommand(args[1:], stdout, stderr, getenv)
 	case "version":
 		fmt.Fprintln(stdout, "jcs", version())
 	case "help", "-h", "-help", "--help":

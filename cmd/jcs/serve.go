@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -20,6 +21,7 @@ import (
 	"github.com/jointcloud/jcs/kv"
 	"github.com/jointcloud/jcs/monitoring"
 	"github.com/jointcloud/jcs/nativeapi"
+	"github.com/jointcloud/jcs/s3compat"
 	"github.com/jointcloud/jcs/sigv4"
 )
 
@@ -57,6 +59,7 @@ type server struct {
 	store    *kv.Store
 	eng      *engine.Engine
 	http     *http.Server
+	s3       *http.Server
 	debug    *http.Server // the profiler, if --debug-addr is set
 	ready    atomic.Bool
 	serveErr chan error
@@ -77,8 +80,12 @@ func startServer(ctx context.Context, cfg *config, log *slog.Logger, stdout io.W
 	if s.store, err = kv.Open(filepath.Join(cfg.Data, "meta"), &kv.Options{Logger: log}); err != nil {
 		return nil, fmt.Errorf("opening the index: %w", err)
 	}
+	seal, err := sealKey(cfg.Data)
+	if err != nil {
+		return nil, err
+	}
 	eo := engine.Options{
-		Store: s.store, OpenSpace: openSpace, Logger: log,
+		Store: s.store, OpenSpace: openSpace, Logger: log, SealKey: seal,
 		DataShards: cfg.DataShards, ParityShards: cfg.ParityShards,
 		ChunkSize: cfg.ChunkSize, SmallObjectSize: cfg.SmallObjectSize,
 	}
@@ -93,51 +100,91 @@ func startServer(ctx context.Context, cfg *config, log *slog.Logger, stdout io.W
 		log.Warn("fewer user spaces than erasure coding needs: uploads larger than the small-object size will fail",
 			"spaces", len(spaces), "need", need)
 	}
-	handler, err := s.handler(cfg, stdout, getenv)
+	if (cfg.TLSCert == "") != (cfg.TLSKey == "") {
+		return nil, errors.New("--tls-cert and --tls-key go together")
+	}
+	api, s3h, err := s.handlers(cfg, stdout, getenv)
 	if err != nil {
 		return nil, err
 	}
-	ln, err := net.Listen("tcp", cfg.APIAddr)
+	apiAddr, err := s.listen(cfg, &s.http, cfg.APIAddr, api)
 	if err != nil {
 		return nil, err
 	}
-	s.http = &http.Server{
-		Handler:           handler,
-		ReadHeaderTimeout: 30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	s3Addr, err := s.listen(cfg, &s.s3, cfg.S3Addr, s3h)
+	if err != nil {
+		return nil, err
 	}
-	go func() {
-		if err := s.http.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-			s.serveErr <- err
-		}
-	}()
 	if cfg.DebugAddr != "" {
 		if err := s.serveDebug(cfg.DebugAddr); err != nil {
 			return nil, err
 		}
 	}
 	s.ready.Store(true)
-	fmt.Fprintf(stdout, "jcs: serving the /v1 API on http://%s\n", ln.Addr())
-	log.Info("ready", "api", ln.Addr().String(), "data", cfg.Data, "spaces", len(spaces), "auth", !cfg.NoAuth)
+	scheme := "http"
+	if cfg.TLSCert != "" {
+		scheme = "https"
+	}
+	fmt.Fprintf(stdout, "jcs: serving the /v1 API on %s://%s\n", scheme, apiAddr)
+	fmt.Fprintf(stdout, "jcs: serving the S3 API on %s://%s\n", scheme, s3Addr)
+	log.Info("ready", "api", apiAddr, "s3", s3Addr, "data", cfg.Data, "spaces", len(spaces), "auth", !cfg.NoAuth, "tls", cfg.TLSCert != "")
 	return s, nil
 }
 
-// handler wires the front ends, /metrics and /healthz onto one mux.
-func (s *server) handler(cfg *config, stdout io.Writer, getenv func(string) string) (http.Handler, error) {
+// listen serves h on addr in a new server stored in *srv, over TLS if configured, and returns
+// the address it listens on.
+func (s *server) listen(cfg *config, srv **http.Server, addr string, h http.Handler) (string, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return "", err
+	}
+	*srv = &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	hs := *srv
+	go func() {
+		var err error
+		if cfg.TLSCert != "" {
+			err = hs.ServeTLS(ln, cfg.TLSCert, cfg.TLSKey)
+		} else {
+			err = hs.Serve(ln)
+		}
+		if !errors.Is(err, http.ErrServerClosed) {
+			select {
+			case s.serveErr <- err:
+			default:
+			}
+		}
+	}()
+	return ln.Addr().String(), nil
+}
+
+// handlers wires the front ends: /v1 (with /admin/v1), /metrics and /healthz onto the API
+// listener's mux, and the S3 handler, which is served alone because a mux would clean the
+// paths that S3 keys need verbatim.
+func (s *server) handlers(cfg *config, stdout io.Writer, getenv func(string) string) (http.Handler, http.Handler, error) {
 	opts := nativeapi.Options{NoAuth: cfg.NoAuth, Logger: s.log}
+	s3opts := s3compat.Options{NoAuth: cfg.NoAuth, Logger: s.log}
 	if cfg.NoAuth {
 		s.log.Warn("authentication is OFF (--no-auth): anyone who can reach the API can read and write everything")
 	} else {
 		c, err := rootCredentials(cfg.Data, getenv, stdout)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		opts.Credentials = sigv4.StaticCredentials{c.AccessKeyID: c.SecretAccessKey}
+		root := sigv4.StaticCredentials{c.AccessKeyID: c.SecretAccessKey}
+		opts.Credentials, s3opts.Root = root, root
 	}
 	api, err := nativeapi.New(s.eng, opts)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	s3h, err := s3compat.New(s.eng, s3opts)
+	if err != nil {
+		return nil, nil, err
 	}
 	reg := monitoring.New(monitoring.Sources{Engine: s.eng.Metrics, KV: s.store.Metrics})
 	mux := http.NewServeMux()
@@ -150,7 +197,7 @@ func (s *server) handler(cfg *config, stdout io.Writer, getenv func(string) stri
 		}
 		io.WriteString(w, "ok\n")
 	})
-	return mux, nil
+	return mux, reg.Instrument("s3", s3h, s3h.Operation), nil
 }
 
 // serveDebug serves the Go profiler on its own listener, apart from the API: it is
@@ -180,10 +227,19 @@ func (s *server) shutdown() error {
 	if s.debug != nil {
 		s.debug.Close()
 	}
-	if err := s.http.Shutdown(ctx); err != nil {
-		s.log.Warn("requests still running at the shutdown deadline were cut off", "err", err)
-		s.http.Close()
+	var wg sync.WaitGroup
+	for _, hs := range []*http.Server{s.http, s.s3} {
+		if hs == nil {
+			continue
+		}
+		wg.Go(func() {
+			if err := hs.Shutdown(ctx); err != nil {
+				s.log.Warn("requests still running at the shutdown deadline were cut off", "err", err)
+				hs.Close()
+			}
+		})
 	}
+	wg.Wait()
 	return s.close()
 }
 
