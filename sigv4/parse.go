@@ -11,12 +11,10 @@ import (
 
 // Wire names and formats from the SigV4 specification.
 const (
-	algorithm       = "AWS4-HMAC-SHA256"
-	scopeTerminal   = "aws4_request"
-	amzDateFormat   = "20060102T150405Z"
-	scopeDateFmt    = "20060102"
-	unsignedPayload = "UNSIGNED-PAYLOAD"
-	streamingPrefix = "STREAMING-"
+	algorithm     = "AWS4-HMAC-SHA256"
+	scopeTerminal = "aws4_request"
+	amzDateFormat = "20060102T150405Z"
+	scopeDateFmt  = "20060102"
 
 	headerAuthorization = "Authorization"
 	headerAmzDate       = "X-Amz-Date"

@@ -70,18 +70,26 @@ type Identity struct {
 	SignedAt time.Time
 	// Presigned is true for query-string (presigned URL) authentication.
 	Presigned bool
+	// SigV2 is true for an S3 SigV2 presigned URL (AWSAccessKeyId, Signature,
+	// Expires in the query). Such an identity has no Region, SignedAt, Scope
+	// or Signature: SigV2 carries none of them.
+	SigV2 bool
 	// PayloadHash is the X-Amz-Content-Sha256 header as declared: a hex
-	// SHA-256, "UNSIGNED-PAYLOAD" or, for s3, a "STREAMING-..." value. It is
-	// "UNSIGNED-PAYLOAD" for presigned URLs and "" when the client declared
-	// nothing. A STREAMING- value means the body is aws-chunked: Verify has
-	// checked the seed signature only, the chunk signatures are the caller's
-	// to check, and r.Body is left as it was.
+	// SHA-256, UnsignedPayload or, for s3, one of the three STREAMING forms.
+	// It is UnsignedPayload for presigned URLs, unless they declare
+	// StreamingUnsignedPayloadTrailer, and "" when the client declared
+	// nothing. A STREAMING form (see Streaming) means the body is
+	// aws-chunked: Verify has checked the seed signature only, r.Body is left
+	// as it was, and the caller must read it through ChunkedBody, which checks
+	// the chunk and trailer signatures.
 	PayloadHash string
 	// PayloadSigned is true when the signature covers the body, so that reading
 	// r.Body to io.EOF without error proves the body is what the client signed.
-	// It is false for UNSIGNED-PAYLOAD, presigned URLs, STREAMING- payloads,
+	// It is false for UNSIGNED-PAYLOAD, presigned URLs, STREAMING payloads,
 	// and requests that signed the empty-body hash but carry a body, which is
-	// what curl 7.88 does for -F and -T uploads.
+	// what curl 7.88 does for -F and -T uploads. (For StreamingPayload and
+	// StreamingPayloadTrailer, reading the ChunkedReader, not r.Body, to
+	// io.EOF proves the body.)
 	PayloadSigned bool
 	// Pending is true when the signature itself, not only the payload, is
 	// unproven until r.Body has been read to io.EOF: the client declared no
@@ -132,7 +140,14 @@ func (v *Verifier) maxExpires() time.Duration {
 // Either way the caller must read r.Body to io.EOF before it commits
 // anything, and must treat any other error from Read as fatal.
 // UNSIGNED-PAYLOAD and presigned URLs skip payload checks; see
-// Identity.PayloadSigned.
+// Identity.PayloadSigned. For "s3", the three aws-chunked forms are accepted
+// and r.Body is left for ChunkedBody to decode; see Identity.Streaming.
+//
+// For the "s3" service only, Verify also accepts SigV2 presigned URLs
+// (AWSAccessKeyId, Signature and Expires in the query, what boto3's
+// generate_presigned_url makes by default) for path-style requests: expired
+// URLs and URLs expiring more than MaxExpires from now are ErrExpired; the
+// Identity has SigV2 and Presigned set.
 func (v *Verifier) Verify(r *http.Request) (*Identity, error) {
 	if v.Service == "" || v.Credentials == nil {
 		return nil, errors.New("sigv4: Verifier needs Service and Credentials")
@@ -140,6 +155,9 @@ func (v *Verifier) Verify(r *http.Request) (*Identity, error) {
 	ps, err := parseQuery(r.URL.RawQuery)
 	if err != nil {
 		return nil, err
+	}
+	if v.Service == "s3" && !isPresigned(ps) && isSigV2Presigned(ps) && len(r.Header.Values(headerAuthorization)) == 0 {
+		return v.verifySigV2(r, ps)
 	}
 	c, err := v.readClaim(r, ps)
 	if err != nil {
@@ -248,8 +266,12 @@ func (v *Verifier) checkSignature(r *http.Request, c *claim, key []byte, prefixe
 	}
 	id.PayloadHash = declared
 	if declared != "" {
-		if match(key, c.signature, amz, scope, prefixes, declared) < 0 {
-			return mismatch(c.cred.accessKeyID, amz, scope, prefixes[0], declared)
+		line := declared // the canonical request's last line
+		if c.presigned {
+			line = UnsignedPayload
+		}
+		if match(key, c.signature, amz, scope, prefixes, line) < 0 {
+			return mismatch(c.cred.accessKeyID, amz, scope, prefixes[0], line)
 		}
 		if isHexSHA256(declared) {
 			r.Body = newCheckedBody(r.Body, declaredHashCheck(declared))
@@ -279,17 +301,28 @@ func (v *Verifier) checkSignature(r *http.Request, c *claim, key []byte, prefixe
 }
 
 // declaredPayload returns the payload hash the client declared, "" if none.
-// Presigned URLs always use UNSIGNED-PAYLOAD.
+// For "s3" that may be one of the three aws-chunked forms. Presigned URLs
+// sign UNSIGNED-PAYLOAD; one may still declare an unsigned aws-chunked body
+// (STREAMING-UNSIGNED-PAYLOAD-TRAILER), which then needs decoding but carries
+// nothing that needs a key. The signed forms chain from a seed signature
+// that only header authentication has, so a presigned URL declaring one is
+// refused rather than have its framing taken for data.
 func (v *Verifier) declaredPayload(r *http.Request, c *claim) (string, error) {
-	if c.presigned {
-		return unsignedPayload, nil
-	}
 	d := strings.TrimSpace(r.Header.Get(headerContentSHA256))
+	if c.presigned {
+		switch {
+		case d == StreamingUnsignedPayloadTrailer && v.Service == "s3":
+			return d, nil
+		case isStreaming(d):
+			return "", newError(ErrMalformed, fmt.Sprintf("X-Amz-Content-Sha256 %s needs header authentication, not a presigned URL", d))
+		}
+		return UnsignedPayload, nil
+	}
 	switch {
-	case d == "", d == unsignedPayload, isHexSHA256(d):
+	case d == "", d == UnsignedPayload, isHexSHA256(d):
 		return d, nil
-	case strings.HasPrefix(d, streamingPrefix) && v.Service == "s3":
+	case isStreaming(d) && v.Service == "s3":
 		return d, nil
 	}
-	return "", newError(ErrMalformed, fmt.Sprintf("X-Amz-Content-Sha256 %q is not a hex SHA-256 or UNSIGNED-PAYLOAD", clip(d)))
+	return "", newError(ErrMalformed, fmt.Sprintf("X-Amz-Content-Sha256 %q is not a hex SHA-256, UNSIGNED-PAYLOAD or, for s3, an aws-chunked form", clip(d)))
 }
