@@ -59,6 +59,10 @@ type Config struct {
 	// Seed varies the object contents between runs; runs with the same seed upload the same
 	// bytes.
 	Seed uint64
+	// Verify makes every Get compare the bytes it receives with those that were put, failing
+	// the operation at the first difference. Without it a Get checks the length only. It
+	// costs the client a memory compare of every byte read.
+	Verify bool
 }
 
 // withDefaults validates c and returns it with the defaults applied.

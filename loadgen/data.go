@@ -1,6 +1,8 @@
 package loadgen
 
 import (
+	"bytes"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"sync/atomic"
@@ -102,5 +104,31 @@ type counter struct {
 func (c *counter) Write(p []byte) (int, error) {
 	c.n += int64(len(p))
 	c.live.Add(int64(len(p)))
+	return len(p), nil
+}
+
+// checker is the writer a Get writes to with Config.Verify: it counts like counter and compares
+// every byte with want, the body as it was put, replayed from the source buffer. Bytes beyond
+// want's end are only counted: the runner's length check fails them.
+type checker struct {
+	*counter
+	want *body
+}
+
+func (c *checker) Write(p []byte) (int, error) {
+	at := c.n // offset of p[0] in the object
+	c.counter.Write(p)
+	for q := p; len(q) > 0 && c.want.left > 0; {
+		w := c.want.next(len(q))
+		if !bytes.Equal(q[:len(w)], w) {
+			for i := range w {
+				if q[i] != w[i] {
+					return 0, fmt.Errorf("loadgen: byte %d of the object differs from what was put", at+int64(i))
+				}
+			}
+		}
+		at += int64(len(w))
+		q = q[len(w):]
+	}
 	return len(p), nil
 }

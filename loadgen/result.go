@@ -16,6 +16,8 @@ type Result struct {
 	ReadFraction float64 // of a mixed workload
 	Size         int64   // object size, bytes
 	Concurrency  int
+	// Verified is true if every Get compared the bytes it read with those put (Config.Verify).
+	Verified bool
 	// Elapsed runs from the first operation's start to the last one's end.
 	Elapsed time.Duration
 	// Stats covers every successful operation.
@@ -55,6 +57,7 @@ func (r *runner) result(elapsed time.Duration, lat []latencies) *Result {
 		Workload:     r.cfg.Workload,
 		Size:         r.cfg.Size,
 		Concurrency:  r.cfg.Concurrency,
+		Verified:     r.cfg.Verify && r.cfg.reads(),
 		Elapsed:      elapsed,
 		Stats:        stats(slices.Concat(put, get), r.cfg.Size, elapsed),
 		Errors:       r.errs.Load(),
@@ -107,8 +110,12 @@ func (r *Result) String() string {
 	if r.Target != "" {
 		what = r.Target + " " + what
 	}
-	fmt.Fprintf(&b, "%s of %s objects, concurrency %d, %d ops in %s\n",
-		what, FormatSize(r.Size), r.Concurrency, r.Ops, r.Elapsed.Round(time.Millisecond))
+	verified := ""
+	if r.Verified {
+		verified = ", contents verified"
+	}
+	fmt.Fprintf(&b, "%s of %s objects, concurrency %d, %d ops in %s%s\n",
+		what, FormatSize(r.Size), r.Concurrency, r.Ops, r.Elapsed.Round(time.Millisecond), verified)
 	writeStats(&b, "", &r.Stats)
 	if r.Put != nil {
 		writeStats(&b, "put ", r.Put)
@@ -150,6 +157,7 @@ type (
 		ReadFraction float64    `json:"readFraction,omitempty"`
 		Size         int64      `json:"size"`
 		Concurrency  int        `json:"concurrency"`
+		Verified     bool       `json:"verified,omitempty"`
 		ElapsedMs    float64    `json:"elapsedMs"`
 		Stats        statsJSON  `json:"total"`
 		Put          *statsJSON `json:"put,omitempty"`
@@ -174,7 +182,7 @@ type (
 func (r *Result) MarshalJSON() ([]byte, error) {
 	return json.Marshal(resultJSON{
 		Target: r.Target, Workload: r.Workload, ReadFraction: r.ReadFraction, Size: r.Size,
-		Concurrency: r.Concurrency, ElapsedMs: msFloat(r.Elapsed), Stats: toStatsJSON(&r.Stats),
+		Concurrency: r.Concurrency, Verified: r.Verified, ElapsedMs: msFloat(r.Elapsed), Stats: toStatsJSON(&r.Stats),
 		Put: optStatsJSON(r.Put), Get: optStatsJSON(r.Get),
 		Errors: r.Errors, ErrorSamples: r.ErrorSamples, Stopped: r.Stopped,
 	})

@@ -50,6 +50,8 @@ type runner struct {
 	cfg      Config
 	src      *source
 	readKeys []string
+	// readSeeds are the content seeds of readKeys' objects, for Config.Verify.
+	readSeeds []uint64
 
 	live     atomic.Int64 // body bytes streamed in the current phase, for progress
 	ops      atomic.Int64 // successful operations
@@ -68,8 +70,10 @@ type runner struct {
 func (r *runner) prepare(ctx context.Context) error {
 	n := r.cfg.Concurrency
 	r.readKeys = make([]string, n)
+	r.readSeeds = make([]uint64, n)
 	for i := range n {
 		r.readKeys[i] = fmt.Sprintf("get/%d", i)
+		r.readSeeds[i] = r.nextSeed()
 	}
 	var done atomic.Int64
 	start := time.Now()
@@ -80,7 +84,7 @@ func (r *runner) prepare(ctx context.Context) error {
 	var wg sync.WaitGroup
 	for i, key := range r.readKeys {
 		wg.Go(func() {
-			if errs[i] = r.put(ctx, key); errs[i] == nil {
+			if errs[i] = r.put(ctx, key, r.readSeeds[i]); errs[i] == nil {
 				done.Add(1)
 			}
 		})
@@ -129,9 +133,9 @@ func (r *runner) worker(ctx context.Context, id int, lat *latencies) {
 		start := time.Now()
 		var err error
 		if read {
-			err = r.get(ctx, r.readKeys[r.readNext.Add(1)%uint64(len(r.readKeys))])
+			err = r.get(ctx, int(r.readNext.Add(1)%uint64(len(r.readKeys))))
 		} else {
-			err = r.put(ctx, fmt.Sprintf("put/%d/%d", id, seq))
+			err = r.put(ctx, fmt.Sprintf("put/%d/%d", id, seq), r.nextSeed())
 		}
 		d := time.Since(start)
 		switch {
@@ -162,9 +166,13 @@ func (r *runner) next(ctx context.Context) bool {
 	return true
 }
 
-// put uploads a fresh body of Size bytes under key and checks that the target consumed it all.
-func (r *runner) put(ctx context.Context, key string) error {
-	b := r.src.body(splitmix(r.cfg.Seed+r.seq.Add(1)), r.cfg.Size, &r.live)
+// nextSeed returns the content seed of a new object: different for every object of a run.
+func (r *runner) nextSeed() uint64 { return splitmix(r.cfg.Seed + r.seq.Add(1)) }
+
+// put uploads a body of Size bytes with the given content seed under key and checks that the
+// target consumed it all.
+func (r *runner) put(ctx context.Context, key string, seed uint64) error {
+	b := r.src.body(seed, r.cfg.Size, &r.live)
 	if err := r.cfg.Target.Put(ctx, key, b, r.cfg.Size); err != nil {
 		return fmt.Errorf("put %s: %w", key, err)
 	}
@@ -174,10 +182,16 @@ func (r *runner) put(ctx context.Context, key string) error {
 	return nil
 }
 
-// get downloads key and checks that the target delivered exactly Size bytes.
-func (r *runner) get(ctx context.Context, key string) error {
+// get downloads readKeys[i] and checks that the target delivered exactly Size bytes and, with
+// Config.Verify, the bytes that were put.
+func (r *runner) get(ctx context.Context, i int) error {
+	key := r.readKeys[i]
 	c := &counter{live: &r.live}
-	if err := r.cfg.Target.Get(ctx, key, c); err != nil {
+	var w io.Writer = c
+	if r.cfg.Verify {
+		w = &checker{counter: c, want: r.src.body(r.readSeeds[i], r.cfg.Size, new(atomic.Int64))}
+	}
+	if err := r.cfg.Target.Get(ctx, key, w); err != nil {
 		return fmt.Errorf("get %s: %w", key, err)
 	}
 	if c.n != r.cfg.Size {

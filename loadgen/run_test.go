@@ -5,7 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"math/rand/v2"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -296,16 +298,106 @@ func TestRunProgress(t *testing.T) {
 }
 
 func TestPercentile(t *testing.T) {
-	samples := make([]time.Duration, 100)
-	for i := range samples {
-		samples[i] = time.Duration(i + 1)
+	oneToHundred := make([]time.Duration, 100)
+	for i := range oneToHundred {
+		oneToHundred[i] = time.Duration(i + 1)
 	}
-	require.Equal(t, time.Duration(50), percentile(samples, 50))
-	require.Equal(t, time.Duration(99), percentile(samples, 99))
-	require.Equal(t, time.Duration(7), percentile([]time.Duration{7}, 99))
-	require.Equal(t, time.Duration(1), percentile([]time.Duration{1, 2, 3}, 1))
-	require.Equal(t, time.Duration(2), percentile([]time.Duration{1, 2, 3}, 50))
-	require.Equal(t, time.Duration(3), percentile([]time.Duration{1, 2, 3}, 90))
+	tests := []struct {
+		name   string
+		sorted []time.Duration
+		p      int
+		want   time.Duration
+	}{
+		{"median of 1..100", oneToHundred, 50, 50},
+		{"p90 of 1..100", oneToHundred, 90, 90},
+		{"p99 of 1..100", oneToHundred, 99, 99},
+		{"p100 is the max", oneToHundred, 100, 100},
+		{"p1 of 1..100", oneToHundred, 1, 1},
+		{"p0 is the min", oneToHundred, 0, 1},
+		{"one sample", []time.Duration{7}, 99, 7},
+		{"p1 of three", []time.Duration{1, 2, 3}, 1, 1},
+		{"p33 of three: not yet a third", []time.Duration{1, 2, 3}, 33, 1},
+		{"p34 of three: past a third", []time.Duration{1, 2, 3}, 34, 2},
+		{"median of three", []time.Duration{1, 2, 3}, 50, 2},
+		{"p90 of three", []time.Duration{1, 2, 3}, 90, 3},
+		{"median of four is the lower middle", []time.Duration{1, 2, 3, 4}, 50, 2},
+		{"p99 of ten is the max", []time.Duration{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, 99, 10},
+		{"p90 of ten", []time.Duration{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, 90, 9},
+		{"p99 of 1000 skips the top ten", seq(1000), 99, 990},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			require.Equal(t, tc.want, percentile(tc.sorted, tc.p))
+		})
+	}
+}
+
+// seq returns 1..n.
+func seq(n int) []time.Duration {
+	s := make([]time.Duration, n)
+	for i := range s {
+		s[i] = time.Duration(i + 1)
+	}
+	return s
+}
+
+// stats sorts the samples it is given, in any order, and derives rates from the elapsed time.
+func TestStats(t *testing.T) {
+	samples := seq(200)
+	rand.New(rand.NewPCG(1, 2)).Shuffle(len(samples), func(i, j int) { samples[i], samples[j] = samples[j], samples[i] })
+	got := stats(samples, 3*MiB, 4*time.Second)
+	require.Equal(t, Stats{
+		Ops: 200, Bytes: 600 * MiB, MiBPerSec: 150, OpsPerSec: 50,
+		Latency: Latency{P50: 100, P90: 180, P99: 198, Max: 200},
+	}, got)
+	require.Equal(t, Stats{}, stats(nil, MiB, time.Second), "no samples: zeros, no panic")
+}
+
+func TestRunVerify(t *testing.T) {
+	const size = sourceSize + 5000 // the body wraps around the source buffer
+	tests := []struct {
+		name    string
+		corrupt int64 // byte to change on the way back; -1 for none
+		verify  bool
+		want    string
+	}{
+		{name: "intact, verified", corrupt: -1, verify: true},
+		{name: "changed, not verified", corrupt: 3, verify: false},
+		{name: "changed, verified", corrupt: 3, verify: true, want: ": loadgen: byte 3 of the object differs from what was put"},
+		{name: "changed after the wrap, verified", corrupt: sourceSize + 10, verify: true, want: fmt.Sprintf("byte %d of the object differs", sourceSize+10)},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m := newMemTarget()
+			m.getHook = func(_ context.Context, key string, w io.Writer) error {
+				m.mu.Lock()
+				b := bytes.Clone(m.objects[key])
+				m.mu.Unlock()
+				if tc.corrupt >= 0 {
+					b[tc.corrupt] ^= 1
+				}
+				// Write in odd-sized pieces, as a network read would.
+				for len(b) > 0 {
+					n := min(len(b), 100_003)
+					if _, err := w.Write(b[:n]); err != nil {
+						return err
+					}
+					b = b[n:]
+				}
+				return nil
+			}
+			res, err := Run(t.Context(), Config{Target: m, Workload: WorkloadGet, Size: size, Concurrency: 2, Count: 2, Verify: tc.verify})
+			require.NoError(t, err)
+			if tc.want == "" {
+				require.Zero(t, res.Errors, "errors: %v", res.ErrorSamples)
+				require.EqualValues(t, 2, res.Ops)
+				require.Equal(t, tc.verify, res.Verified)
+				return
+			}
+			require.EqualValues(t, 2, res.Errors)
+			require.Contains(t, res.ErrorSamples[0], tc.want)
+		})
+	}
 }
 
 func TestResultJSON(t *testing.T) {

@@ -59,14 +59,7 @@ func NewV1(o V1Options) (*V1, error) {
 	}
 	t := &V1{endpoint: strings.TrimSuffix(o.Endpoint, "/"), client: o.Client}
 	if t.client == nil {
-		t.client = &http.Client{Transport: &http.Transport{
-			Proxy:               http.ProxyFromEnvironment,
-			MaxIdleConnsPerHost: 1024,
-			IdleConnTimeout:     90 * time.Second,
-			DisableCompression:  true, // object bytes are incompressible; don't ask for gzip
-			WriteBufferSize:     copyBufferSize,
-			ReadBufferSize:      copyBufferSize,
-		}}
+		t.client = newHTTPClient(1024)
 	}
 	if o.AccessKey != "" || o.SecretKey != "" {
 		t.creds = &aws.Credentials{AccessKeyID: o.AccessKey, SecretAccessKey: o.SecretKey}

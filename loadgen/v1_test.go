@@ -40,15 +40,32 @@ type testServer struct {
 // newTestServer starts a server; wrap, if not nil, wraps the /v1 handler.
 func newTestServer(t *testing.T, wrap func(http.Handler) http.Handler) *testServer {
 	t.Helper()
+	ts := &testServer{}
+	e := ts.newEngine(t)
 	quiet := slog.New(slog.DiscardHandler)
+	h, err := nativeapi.New(e, nativeapi.Options{Credentials: sigv4.StaticCredentials{testAK: testSK}, Logger: quiet})
+	require.NoError(t, err)
+	var handler http.Handler = h
+	if wrap != nil {
+		handler = wrap(h)
+	}
+	srv := httptest.NewServer(handler)
+	t.Cleanup(srv.Close)
+	ts.url = srv.URL
+	return ts
+}
+
+// newEngine returns an engine on six in-memory user spaces, each behind a fault-injecting
+// wrapper that ts records.
+func (ts *testServer) newEngine(t *testing.T) *engine.Engine {
+	t.Helper()
 	store, err := kv.OpenInMemory()
 	require.NoError(t, err)
 	t.Cleanup(func() { store.Close() })
-	ts := &testServer{}
 	opened := map[engine.SpaceID]*faultspace.Space{}
 	e, err := engine.New(t.Context(), engine.Options{
 		Store:  store,
-		Logger: quiet,
+		Logger: slog.New(slog.DiscardHandler),
 		OpenSpace: func(_ context.Context, us engine.UserSpace) (space.Space, error) {
 			ts.mu.Lock()
 			defer ts.mu.Unlock()
@@ -70,16 +87,7 @@ func newTestServer(t *testing.T, wrap func(http.Handler) http.Handler) *testServ
 		})
 		require.NoError(t, err)
 	}
-	h, err := nativeapi.New(e, nativeapi.Options{Credentials: sigv4.StaticCredentials{testAK: testSK}, Logger: quiet})
-	require.NoError(t, err)
-	var handler http.Handler = h
-	if wrap != nil {
-		handler = wrap(h)
-	}
-	srv := httptest.NewServer(handler)
-	t.Cleanup(srv.Close)
-	ts.url = srv.URL
-	return ts
+	return e
 }
 
 // fail injects err into the given operations of every space.
