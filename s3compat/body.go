@@ -1,39 +1,19 @@
 package s3compat
 
 import (
-	"bytes"
-	"crypto/md5"
-	"crypto/sha1"
-	"crypto/sha256"
-	"encoding/base64"
 	"errors"
-	"fmt"
 	"hash"
-	"hash/crc32"
 	"io"
 	"net/http"
 	"strconv"
 	"strings"
 
 	"github.com/johannesboyne/gofakes3"
-	"github.com/minio/crc64nvme"
 
 	"github.com/jointcloud/jcs/engine"
+	"github.com/jointcloud/jcs/s3compat/checksum"
 	"github.com/jointcloud/jcs/sigv4"
 )
-
-// algorithms are S3's flexible checksums, by their header spelling.
-var algorithms = map[string]func() hash.Hash{
-	"CRC32":     func() hash.Hash { return crc32.NewIEEE() },
-	"CRC32C":    func() hash.Hash { return crc32.New(crc32.MakeTable(crc32.Castagnoli)) },
-	"CRC64NVME": func() hash.Hash { return crc64nvme.New() },
-	"SHA1":      sha1.New,
-	"SHA256":    sha256.New,
-}
-
-// fullObjectOnly are the algorithms whose multipart checksum S3 computes over the whole object
-// (FULL_OBJECT); the others combine the parts' checksums (COMPOSITE).
-var fullObjectOnly = map[string]bool{"CRC64NVME": true}
 
 // upload is the body of a PutObject or UploadPart as the engine reads it: aws-chunked framing
 // removed, signatures checked as it streams, and the checksums the client declared computed on
@@ -43,12 +23,10 @@ type upload struct {
 	size int64 // decoded length, or -1 when the client did not say
 
 	chunked  *sigv4.ChunkedReader // nil unless aws-chunked
-	alg      string               // the flexible checksum algorithm, "" for none
-	want     string               // its declared value; "" until the trailer brings it
-	trailer  bool                 // the value comes in the trailer
-	h        hash.Hash
-	md5      []byte // Content-MD5, decoded; nil if absent
-	readErr  error  // the first error reading the body
+	decl     checksum.Declaration // what the client declared
+	alg      string               // decl.Algorithm, as the engine stores it
+	h        hash.Hash            // the flexible checksum's hash, nil for none
+	readErr  error                // the first error reading the body
 	finished bool
 }
 
@@ -89,39 +67,33 @@ func (h *Handler) uploadBody(rq *request) (*upload, error) {
 // declareChecksums reads Content-MD5 and the flexible checksum the client declared, as a
 // header or a trailer.
 func (u *upload) declareChecksums(hd http.Header) error {
-	if v := hd.Get("Content-Md5"); v != "" {
-		b, err := base64.StdEncoding.DecodeString(v)
-		if err != nil || len(b) != md5.Size {
-			return newError(gofakes3.ErrInvalidDigest, "The Content-MD5 you specified is not valid.")
-		}
-		u.md5 = b
+	d, err := checksum.ParseHeader(hd)
+	if err != nil {
+		return checksumError(err)
 	}
-	for alg := range algorithms {
-		if v := hd.Get("X-Amz-Checksum-" + alg); v != "" {
-			if u.alg != "" {
-				return newError(errInvalidRequest, "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.")
-			}
-			u.alg, u.want = alg, v
-		}
+	if d.Trailer && u.chunked == nil {
+		return newError(errInvalidRequest, "x-amz-trailer needs an aws-chunked body with a trailer.")
 	}
-	if t := strings.TrimSpace(hd.Get("X-Amz-Trailer")); t != "" {
-		alg, ok := strings.CutPrefix(strings.ToLower(t), "x-amz-checksum-")
-		alg = strings.ToUpper(alg)
-		if !ok || algorithms[alg] == nil || strings.Contains(t, ",") {
-			return newError(gofakes3.ErrInvalidArgument, "The value specified in the x-amz-trailer header is not supported")
-		}
-		if u.alg != "" && u.alg != alg {
-			return newError(errInvalidRequest, "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.")
-		}
-		u.alg, u.trailer = alg, true
-	}
-	if sdk := strings.ToUpper(hd.Get("X-Amz-Sdk-Checksum-Algorithm")); sdk != "" && u.alg != "" && sdk != u.alg {
-		return newError(errInvalidRequest, "Value for x-amz-sdk-checksum-algorithm header is invalid.")
-	}
-	if u.alg != "" {
-		u.h = algorithms[u.alg]()
+	u.decl, u.alg = d, string(d.Algorithm)
+	if d.Algorithm != "" {
+		u.h = d.Algorithm.New()
 	}
 	return nil
+}
+
+// checksumError maps a checksum package error to S3's.
+func checksumError(err error) error {
+	var ce *checksum.Error
+	if !errors.As(err, &ce) {
+		return err
+	}
+	switch {
+	case errors.Is(err, checksum.ErrInvalidMD5):
+		return newError(gofakes3.ErrInvalidDigest, "%s", ce.Message)
+	case errors.Is(err, checksum.ErrMD5Mismatch), errors.Is(err, checksum.ErrMismatch):
+		return newError(gofakes3.ErrBadDigest, "%s", ce.Message)
+	}
+	return newError(errInvalidRequest, "%s", ce.Message)
 }
 
 // Read reads the decoded body, hashing it for the flexible checksum.
@@ -147,29 +119,25 @@ func (u *upload) checkUploadAlgorithm(up *engine.Upload) error {
 }
 
 // verify compares the declared digests with what the body hashed to; the engine calls it
-// through finish once it has read the body to its end, before committing.
-func (u *upload) verify(sum [16]byte) (string, error) {
+// through finish once it has read the body to its end, before committing. It returns the
+// flexible checksum's value, "" for none.
+func (u *upload) verify(md5Sum [16]byte) (string, error) {
 	u.finished = true
-	if u.md5 != nil && !bytes.Equal(u.md5, sum[:]) {
-		return "", newError(gofakes3.ErrBadDigest, "The Content-MD5 you specified did not match what we received.")
+	var sum []byte
+	if u.h != nil {
+		sum = u.h.Sum(nil)
 	}
-	if u.alg == "" {
+	var trailer http.Header
+	if u.chunked != nil {
+		trailer = u.chunked.Trailer()
+	}
+	if err := u.decl.Check(md5Sum[:], sum, trailer); err != nil {
+		return "", checksumError(err)
+	}
+	if sum == nil {
 		return "", nil
 	}
-	want := u.want
-	if u.trailer && u.chunked != nil {
-		if v := u.chunked.Trailer().Get("X-Amz-Checksum-" + u.alg); v != "" {
-			want = v
-		}
-	}
-	got := base64.StdEncoding.EncodeToString(u.h.Sum(nil))
-	if want == "" {
-		return "", newError(gofakes3.ErrInvalidArgument, "The x-amz-checksum-%s trailer is missing.", strings.ToLower(u.alg))
-	}
-	if want != got {
-		return "", newError(gofakes3.ErrBadDigest, "The %s you specified did not match the calculated checksum.", u.alg)
-	}
-	return got, nil
+	return checksum.Encode(sum), nil
 }
 
 // finish is PutObjectInput.Finish: the checksum to store with the object.
@@ -205,49 +173,51 @@ func (u *upload) verdict(err error) error {
 
 // uploadChecksum reads the checksum algorithm and type a CreateMultipartUpload declares.
 func uploadChecksum(hd http.Header) (alg, typ string, err error) {
-	alg = strings.ToUpper(hd.Get("X-Amz-Checksum-Algorithm"))
-	typ = strings.ToUpper(hd.Get("X-Amz-Checksum-Type"))
-	if alg == "" {
-		if typ != "" {
+	av, tv := hd.Get("X-Amz-Checksum-Algorithm"), hd.Get("X-Amz-Checksum-Type")
+	if av == "" {
+		if tv != "" {
 			return "", "", newError(errInvalidRequest, "The x-amz-checksum-type header can only be used with the x-amz-checksum-algorithm header.")
 		}
 		return "", "", nil
 	}
-	if algorithms[alg] == nil {
+	a, err := checksum.ParseAlgorithm(av)
+	if err != nil {
 		return "", "", newError(gofakes3.ErrInvalidArgument, "Checksum algorithm provided is unsupported.")
 	}
-	switch {
-	case typ == "" && fullObjectOnly[alg]:
-		typ = "FULL_OBJECT"
-	case typ == "":
-		typ = "COMPOSITE"
-	case typ == "COMPOSITE" && fullObjectOnly[alg], typ == "FULL_OBJECT" && !fullObjectOnly[alg]:
-		return "", "", newError(errInvalidRequest, "The %s checksum type is not supported with %s by this server.", typ, alg)
-	case typ != "COMPOSITE" && typ != "FULL_OBJECT":
-		return "", "", newError(errInvalidRequest, "Invalid checksum type %q.", typ)
+	t := a.DefaultType()
+	if tv != "" {
+		if t, err = checksum.ParseType(tv); err != nil {
+			return "", "", checksumError(err)
+		}
 	}
-	return alg, typ, nil
+	if !a.Supports(t) {
+		return "", "", newError(errInvalidRequest, "The %s checksum type is not supported with %s.", t, a)
+	}
+	return string(a), string(t), nil
 }
 
-// completeChecksum computes a completed upload's checksum: for COMPOSITE, the algorithm over
-// the parts' raw checksums, "-" and the part count. Every part must have one, and any the
-// completion lists must match. FULL_OBJECT checksums of the whole object are not computed by
-// this server yet; such uploads complete without a checksum.
+// completeChecksum computes a completed upload's checksum from its parts' (COMPOSITE or
+// FULL_OBJECT, as the upload declared). Every part must have one, and any the completion lists
+// must match.
 func completeChecksum(u *engine.Upload, parts []engine.UploadPartInfo, listed []completedPart) (engine.Checksum, error) {
-	if u.ChecksumAlgorithm == "" || u.ChecksumType != "COMPOSITE" {
+	if u.ChecksumAlgorithm == "" {
 		return engine.Checksum{}, nil
 	}
-	h := algorithms[u.ChecksumAlgorithm]()
+	a := checksum.Algorithm(u.ChecksumAlgorithm)
+	ps := make([]checksum.Part, len(parts))
 	for i, p := range parts {
-		raw, err := base64.StdEncoding.DecodeString(p.Checksum)
-		if err != nil || p.Checksum == "" {
-			return engine.Checksum{}, newError(gofakes3.ErrInvalidPart, "Part %d has no %s checksum.", p.Number, u.ChecksumAlgorithm)
+		raw, err := a.Decode(p.Checksum)
+		if err != nil {
+			return engine.Checksum{}, newError(gofakes3.ErrInvalidPart, "Part %d has no %s checksum.", p.Number, a)
 		}
 		if c := listed[i].checksum(u.ChecksumAlgorithm); c != "" && c != p.Checksum {
-			return engine.Checksum{}, newError(gofakes3.ErrInvalidPart, "The %s of part %d does not match the uploaded part.", u.ChecksumAlgorithm, p.Number)
+			return engine.Checksum{}, newError(gofakes3.ErrInvalidPart, "The %s of part %d does not match the uploaded part.", a, p.Number)
 		}
-		h.Write(raw)
+		ps[i] = checksum.Part{Sum: raw, Size: p.Size}
 	}
-	v := fmt.Sprintf("%s-%d", base64.StdEncoding.EncodeToString(h.Sum(nil)), len(parts))
-	return engine.Checksum{Algorithm: u.ChecksumAlgorithm, Value: v, Type: "COMPOSITE"}, nil
+	v, err := checksum.Multipart(a, checksum.Type(u.ChecksumType), ps)
+	if err != nil {
+		return engine.Checksum{}, checksumError(err)
+	}
+	return engine.Checksum{Algorithm: u.ChecksumAlgorithm, Value: v, Type: u.ChecksumType}, nil
 }
