@@ -212,7 +212,7 @@ func (e *Engine) DeleteUser(ctx context.Context, id UserID) error {
 			d := kv.NewDecoder(v)
 			d.Version()
 			if UserID(d.Uint64()) == id {
-				keys = append(keys, k)
+				keys = append(keys, append([]byte(nil), k...)) // k is the iterator's, reused by Next
 			}
 			return d.Err()
 		})
