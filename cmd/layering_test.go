@@ -50,7 +50,8 @@ var rules = []rule{
 	{pkg: "engine", ours: []string{"kv", "erasure", "engine/space"}, forbidden: concat(httpFrameworks, prometheus, storageSDKs)},
 	// Front ends: engine (and the signature verifier), never each other, never the lower layers.
 	{pkg: "nativeapi", ours: []string{"engine", "sigv4"}, forbidden: concat(prometheus, storageSDKs, pebble)},
-	{pkg: "s3compat", ours: []string{"engine", "sigv4"}, forbidden: concat(prometheus, pebble)},
+	{pkg: "s3compat", ours: []string{"engine", "sigv4", "s3compat/checksum"}, forbidden: concat(prometheus, pebble)},
+	{pkg: "s3compat/checksum", ours: nil, forbidden: concat(httpFrameworks[1:], prometheus, storageSDKs, pebble)},
 	// Monitoring adapts engine and kv snapshots.
 	{pkg: "monitoring", ours: []string{"engine", "kv"}, forbidden: storageSDKs},
 	// The load generator is a client: it reaches the server over the wire only, so it imports

@@ -27,8 +27,10 @@ type attrChecksum struct {
 	ChecksumType      string `xml:"ChecksumType,omitempty"`
 }
 
+// attrParts is GetObjectAttributesParts: S3 spells the count PartsCount on the wire (the SDKs
+// call the field TotalPartsCount).
 type attrParts struct {
-	TotalPartsCount int `xml:"TotalPartsCount"`
+	TotalPartsCount int `xml:"PartsCount"`
 }
 
 // getObjectAttributes answers the attributes x-amz-object-attributes names: ETag, Checksum,

@@ -2,7 +2,10 @@ package s3compat
 
 import (
 	"encoding/xml"
+	"errors"
+	"net"
 	"net/http"
+	"strings"
 
 	"github.com/johannesboyne/gofakes3"
 
@@ -53,7 +56,7 @@ type createBucketConfiguration struct {
 }
 
 func (h *Handler) createBucket(w http.ResponseWriter, rq *request) error {
-	if err := gofakes3.ValidateBucketName(rq.bucket); err != nil {
+	if err := validateBucketName(rq.bucket); err != nil {
 		return newError(gofakes3.ErrInvalidBucketName, "The specified bucket is not valid: %v", err)
 	}
 	if rq.ContentLength != 0 {
@@ -77,6 +80,28 @@ func (h *Handler) createBucket(w http.ResponseWriter, rq *request) error {
 	w.WriteHeader(http.StatusOK)
 	return nil
 }
+
+// validateBucketName applies S3's naming rules: 3 to 63 characters of a-z, 0-9, '.' and '-',
+// starting and ending with a letter or digit, no "..", and not an IP address.
+// gofakes3.ValidateBucketName is not used: it wants every dot-separated label to be at least
+// three characters long, refusing names S3 accepts, such as "my.bucket".
+func validateBucketName(name string) error {
+	switch {
+	case len(name) < 3 || len(name) > 63:
+		return errors.New("bucket name must be >= 3 characters and <= 63")
+	case strings.Trim(name, "abcdefghijklmnopqrstuvwxyz0123456789.-") != "":
+		return errors.New("bucket name may contain only 'a-z, 0-9, ., -'")
+	case !isAlnum(name[0]) || !isAlnum(name[len(name)-1]):
+		return errors.New("bucket name must start and end with 'a-z, 0-9'")
+	case strings.Contains(name, ".."):
+		return errors.New("bucket name must not contain two adjacent periods")
+	case net.ParseIP(name) != nil:
+		return errors.New("bucket name must not be formatted as an IP address")
+	}
+	return nil
+}
+
+func isAlnum(c byte) bool { return 'a' <= c && c <= 'z' || '0' <= c && c <= '9' }
 
 func (h *Handler) headBucket(w http.ResponseWriter, rq *request) error {
 	if _, err := h.bucketOf(rq); err != nil {

@@ -13,6 +13,7 @@ import (
 )
 
 func TestBuckets(t *testing.T) {
+	t.Parallel()
 	v := newEnv(t)
 	c := v.s3()
 	ctx := t.Context()

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -20,8 +21,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go"
 	"github.com/minio/minio-go/v7"
@@ -30,6 +31,7 @@ import (
 
 	"github.com/jointcloud/jcs/engine"
 	"github.com/jointcloud/jcs/engine/space"
+	"github.com/jointcloud/jcs/engine/space/faultspace"
 	"github.com/jointcloud/jcs/engine/space/memspace"
 	"github.com/jointcloud/jcs/kv"
 	"github.com/jointcloud/jcs/s3compat"
@@ -51,6 +53,8 @@ const (
 	smallSize = 16 << 10
 
 	mib = 1 << 20
+
+	emptySHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 )
 
 // env is one test's server: an engine, the S3 handler over it, and the two listeners.
@@ -63,6 +67,43 @@ type env struct {
 	root   aws.Credentials
 	logs   *syncBuffer
 	offset atomic.Int64 // added to the server's signature clock, in nanoseconds
+
+	// spaces are the user spaces, each wrapped to inject faults. They are appended while the
+	// engine opens them, before newEnv returns.
+	spaces []*faultspace.Space
+
+	mu   sync.Mutex
+	seen []seenRequest
+}
+
+// seenRequest is what the harness noted of a request the server received.
+type seenRequest struct {
+	method, path, query string
+	payload             string // X-Amz-Content-Sha256
+	encoding            string // Content-Encoding
+	transfer            []string
+	length              int64
+	trailer             string // X-Amz-Trailer
+}
+
+// requests returns the requests received so far whose query contains query.
+func (v *env) requests(method, query string) []seenRequest {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	var out []seenRequest
+	for _, r := range v.seen {
+		if r.method == method && strings.Contains(r.query, query) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// forget drops the requests noted so far.
+func (v *env) forget() {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.seen = nil
 }
 
 func newEnv(t *testing.T) *env {
@@ -85,8 +126,10 @@ func newEnv(t *testing.T) *env {
 			if sp, ok := spaces[us.ID]; ok {
 				return sp, nil
 			}
-			spaces[us.ID] = memspace.New()
-			return spaces[us.ID], nil
+			fs := faultspace.New(memspace.New())
+			v.spaces = append(v.spaces, fs)
+			spaces[us.ID] = fs
+			return fs, nil
 		},
 	})
 	require.NoError(t, err)
@@ -106,9 +149,17 @@ func newEnv(t *testing.T) *env {
 		Now:    func() time.Time { return time.Now().Add(time.Duration(v.offset.Load())) },
 	})
 	require.NoError(t, err)
-	v.tls = httptest.NewTLSServer(v.h)
+	rec := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		v.mu.Lock()
+		v.seen = append(v.seen, seenRequest{method: r.Method, path: r.URL.Path, query: r.URL.RawQuery,
+			payload: r.Header.Get("X-Amz-Content-Sha256"), encoding: r.Header.Get("Content-Encoding"),
+			transfer: r.TransferEncoding, length: r.ContentLength, trailer: r.Header.Get("X-Amz-Trailer")})
+		v.mu.Unlock()
+		v.h.ServeHTTP(w, r)
+	})
+	v.tls = httptest.NewTLSServer(rec)
 	t.Cleanup(v.tls.Close)
-	v.plain = httptest.NewServer(v.h)
+	v.plain = httptest.NewServer(rec)
 	t.Cleanup(v.plain.Close)
 	t.Cleanup(func() {
 		require.NotContains(t, v.logs.String(), rootSecret, "the log contains the root secret")
@@ -266,7 +317,9 @@ func hexSHA256(b []byte) string {
 func (v *env) sign(req *http.Request, creds aws.Credentials, payloadHash string, at time.Time) *http.Request {
 	v.t.Helper()
 	req.Header.Set("X-Amz-Content-Sha256", payloadHash)
-	require.NoError(v.t, v4.NewSigner().SignHTTP(v.t.Context(), creds, req, payloadHash, "s3", region, at))
+	// S3 signs the path as sent, encoded once, as the SDK's S3 client does.
+	signer := v4.NewSigner(func(o *v4.SignerOptions) { o.DisableURIPathEscaping = true })
+	require.NoError(v.t, signer.SignHTTP(v.t.Context(), creds, req, payloadHash, "s3", region, at))
 	return req
 }
 
@@ -299,6 +352,20 @@ func (v *env) send(req *http.Request) response {
 	b, err := io.ReadAll(resp.Body)
 	require.NoError(v.t, err)
 	return response{status: resp.StatusCode, header: resp.Header, body: b}
+}
+
+// wire sends req, which must be for the plain server, on a connection of its own and returns
+// the response as it came over the wire, header case and all.
+func (v *env) wire(req *http.Request) string {
+	v.t.Helper()
+	conn, err := net.Dial("tcp", req.URL.Host)
+	require.NoError(v.t, err)
+	defer conn.Close()
+	req.Close = true
+	require.NoError(v.t, req.Write(conn))
+	b, err := io.ReadAll(conn)
+	require.NoError(v.t, err)
+	return string(b)
 }
 
 // SDK errors.
@@ -347,13 +414,4 @@ func data(seed, n int) []byte {
 		b[i] = byte(x)
 	}
 	return b
-}
-
-// pathEscape escapes a key for a raw request's path, keeping its slashes.
-func pathEscape(key string) string {
-	parts := strings.Split(key, "/")
-	for i, p := range parts {
-		parts[i] = url.PathEscape(p)
-	}
-	return strings.Join(parts, "/")
 }

@@ -143,6 +143,10 @@ func (h *Handler) uploadPartCopy(w http.ResponseWriter, rq *request) error {
 		return err
 	}
 	rd, err := h.e.OpenKey(rq.Context(), sb.ID, skey)
+	if engine.KindOf(err) == engine.KindNotFound {
+		// Name the missing source: the request's uploadId would make it NoSuchUpload.
+		return newError(gofakes3.ErrNoSuchKey, "The specified key does not exist.")
+	}
 	if err != nil {
 		return err
 	}
@@ -153,9 +157,8 @@ func (h *Handler) uploadPartCopy(w http.ResponseWriter, rq *request) error {
 	r := byteRange{off: 0, n: rd.Object.Size}
 	if v := rq.Header.Get("X-Amz-Copy-Source-Range"); v != "" {
 		var ok bool
-		r, ok, err = parseRange(v, rd.Object.Size)
-		if err != nil || !ok || r.off+r.n > rd.Object.Size {
-			return newError(gofakes3.ErrInvalidRange, "The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy")
+		if r, ok = parseCopyRange(v, rd.Object.Size); !ok {
+			return newError(gofakes3.ErrInvalidRange, "The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy, within the source object")
 		}
 	}
 	if r.n > maxPartSize {
@@ -170,6 +173,26 @@ func (h *Handler) uploadPartCopy(w http.ResponseWriter, rq *request) error {
 	}
 	writeXML(w, http.StatusOK, copyPartResult{ETag: quoteETag(p.ETag), LastModified: gofakes3.NewContentTime(p.Modified)})
 	return nil
+}
+
+// parseCopyRange parses x-amz-copy-source-range, which unlike Range is strict: "bytes=first-last"
+// with both offsets given and last within the source's size. S3 refuses a range past the end
+// rather than clamping it, and has no suffix or open-ended form here.
+func parseCopyRange(v string, size int64) (byteRange, bool) {
+	spec, ok := strings.CutPrefix(v, "bytes=")
+	if !ok {
+		return byteRange{}, false
+	}
+	first, last, ok := strings.Cut(spec, "-")
+	if !ok {
+		return byteRange{}, false
+	}
+	off, err1 := strconv.ParseInt(first, 10, 64)
+	end, err2 := strconv.ParseInt(last, 10, 64)
+	if err1 != nil || err2 != nil || off < 0 || end < off || end >= size {
+		return byteRange{}, false
+	}
+	return byteRange{off: off, n: end - off + 1}, true
 }
 
 type listPartsResult struct {

@@ -104,7 +104,8 @@ func (h *Handler) routes() *mux.Router {
 	r := mux.NewRouter().SkipClean(true)
 	for _, o := range h.table() {
 		o := o
-		m := r.Handle("/{path:.*}", h.serve(o.name, o.fn)).Name(o.name).Methods(o.method)
+		// No path template: its regexp's "." would not match a newline, which keys may hold.
+		m := r.NewRoute().Handler(h.serve(o.name, o.fn)).Name(o.name).Methods(o.method)
 		m.MatcherFunc(func(req *http.Request, _ *mux.RouteMatch) bool {
 			if pathShape(req.URL.Path) != o.shape || !sameSubs(req, o.subs) {
 				return false

@@ -19,6 +19,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -163,6 +165,18 @@ func (h *Handler) authenticate(rq *request) error {
 	if err != nil {
 		return err
 	}
+	if id.Pending {
+		// The client signed a body hash it did not declare, so the signature itself is
+		// unproven until the body is read, and most handlers act without reading it (a GET
+		// or DELETE with a body). S3 requires X-Amz-Content-Sha256 on signed requests.
+		return newError(errInvalidRequest, "Missing required header for this request: x-amz-content-sha256")
+	}
+	if k := unsignedAmzHeader(rq.Request, id); k != "" {
+		// Unsigned x-amz-* headers would let whoever holds a presigned PUT URL (or a relay)
+		// turn it into a CopyObject of any object the signer can read, or add tags and
+		// metadata. S3 refuses them.
+		return newError(errAccessDenied, "There were headers present in the request which were not signed: %s", k)
+	}
 	rq.id = id
 	if _, ok := h.o.Root[id.AccessKeyID]; ok {
 		return nil
@@ -173,6 +187,33 @@ func (h *Handler) authenticate(rq *request) error {
 	}
 	rq.user = k.User
 	return nil
+}
+
+// unsignedAmzHeader returns the name of an x-amz-* header of r that its SigV4 signature does
+// not cover, or "". X-Amz-Content-Sha256 is exempt: the verifier checks it whether signed or
+// not. A SigV2 signature covers every x-amz-* header by construction.
+func unsignedAmzHeader(r *http.Request, id *sigv4.Identity) string {
+	if id.SigV2 {
+		return ""
+	}
+	var list string
+	if id.Presigned {
+		list = r.URL.Query().Get("X-Amz-SignedHeaders")
+	} else {
+		for f := range strings.SplitSeq(r.Header.Get("Authorization"), ",") {
+			if _, v, ok := strings.Cut(strings.TrimSpace(f), "SignedHeaders="); ok {
+				list = v
+			}
+		}
+	}
+	signed := strings.Split(list, ";")
+	for k := range r.Header {
+		lk := strings.ToLower(k)
+		if strings.HasPrefix(lk, "x-amz-") && lk != "x-amz-content-sha256" && !slices.Contains(signed, lk) {
+			return lk
+		}
+	}
+	return ""
 }
 
 // writeError sends err as an S3 error document (a HEAD gets the status alone) and returns the
@@ -196,7 +237,11 @@ func (h *Handler) writeError(w *statusWriter, rq *request, err error) error {
 		se.resource = rq.URL.Path
 	}
 	hd := w.Header()
-	for _, k := range []string{"Content-Length", "Content-Range", "Etag", "Last-Modified", "Accept-Ranges"} {
+	drop := []string{"Content-Length", "Content-Range", "Accept-Ranges", "Etag", "Last-Modified"}
+	if se.status == http.StatusNotModified {
+		drop = drop[:3] // a 304 keeps the validators it answers about (RFC 9110 15.4.5)
+	}
+	for _, k := range drop {
 		hd.Del(k)
 	}
 	if rq.Method == http.MethodHead || se.status == http.StatusNotModified {
