@@ -3,8 +3,17 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
+	"math/big"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -74,7 +83,10 @@ func testMain(m *testing.M) int {
 type server struct {
 	t       *testing.T
 	dir     string // the data directory
+	scheme  string // "http", or "https" with withTLS
 	addr    string // host:port of the /v1 API
+	s3Addr  string // host:port of the S3 API
+	caFile  string // the PEM certificate clients trust, with withTLS
 	creds   *aws.Credentials
 	cmd     *exec.Cmd
 	stdout  *logBuffer
@@ -85,8 +97,9 @@ type server struct {
 
 // serverConfig changes how startServer runs jcs.
 type serverConfig struct {
-	env  []string // extra environment, "K=V"
-	args []string // extra flags of `jcs serve`
+	env    []string // extra environment, "K=V"
+	args   []string // extra flags of `jcs serve`
+	caFile string   // set by withTLS
 }
 
 type serverOption func(*serverConfig)
@@ -101,19 +114,32 @@ func withArgs(args ...string) serverOption {
 	return func(c *serverConfig) { c.args = append(c.args, args...) }
 }
 
-// startServer runs `jcs serve` on dir and 127.0.0.1:0 and returns once the server has said
-// where it listens and /healthz answers 200. It registers a cleanup that stops the server with
-// SIGTERM, checking for a clean exit, unless the test stopped or killed it already.
+// withTLS serves both listeners over HTTPS with a new self-signed certificate for 127.0.0.1,
+// which the server's clients trust (server.caFile, server.httpClient).
+func withTLS(t *testing.T) serverOption {
+	t.Helper()
+	cert, key := selfSignedCert(t)
+	return func(c *serverConfig) {
+		c.args = append(c.args, "--tls-cert", cert, "--tls-key", key)
+		c.caFile = cert
+	}
+}
+
+// startServer runs `jcs serve` on dir and 127.0.0.1:0 (both listeners) and returns once the
+// server has said where it listens and /healthz answers 200. It registers a cleanup that stops
+// the server with SIGTERM, checking for a clean exit, unless the test stopped or killed it
+// already.
 func startServer(t *testing.T, dir string, opts ...serverOption) *server {
 	t.Helper()
 	var cfg serverConfig
 	for _, o := range opts {
 		o(&cfg)
 	}
-	args := append([]string{"serve", "--data", dir, "--api-addr", "127.0.0.1:0"}, cfg.args...)
+	args := append([]string{"serve", "--data", dir, "--api-addr", "127.0.0.1:0", "--s3-addr", "127.0.0.1:0"}, cfg.args...)
 	s := &server{
 		t:      t,
 		dir:    dir,
+		caFile: cfg.caFile,
 		cmd:    exec.Command(jcsBin, args...),
 		stdout: newLogBuffer(),
 		stderr: newLogBuffer(),
@@ -137,13 +163,21 @@ func startServer(t *testing.T, dir string, opts ...serverOption) *server {
 
 	m, err := s.stdout.waitFor(serveLine, s.done, startTimeout)
 	require.NoError(t, err, "jcs did not report its address; stderr:\n%s", s.stderr.String())
-	s.addr = m[1]
+	s.scheme, s.addr = m[1], m[2]
+	m, err = s.stdout.waitFor(s3ServeLine, s.done, startTimeout)
+	require.NoError(t, err, "jcs did not report its S3 address; stderr:\n%s", s.stderr.String())
+	require.Equal(t, s.scheme, m[1], "the two listeners' schemes")
+	s.s3Addr = m[2]
 	s.waitHealthy()
 	s.creds = s.credentials(cfg)
 	return s
 }
 
-var serveLine = regexp.MustCompile(`jcs: serving the /v1 API on http://(\S+)\n`)
+// The lines `jcs serve` prints once it listens, with the scheme and the address.
+var (
+	serveLine   = regexp.MustCompile(`jcs: serving the /v1 API on (https?)://(\S+)\n`)
+	s3ServeLine = regexp.MustCompile(`jcs: serving the S3 API on (https?)://(\S+)\n`)
+)
 
 // cleanEnv is the test's environment without JCS_ variables, which would change the server's
 // configuration behind the test's back.
@@ -191,10 +225,38 @@ func readCredentialsFile(t *testing.T, dir string) aws.Credentials {
 }
 
 // url returns the server's URL for a path.
-func (s *server) url(path string) string { return "http://" + s.addr + path }
+func (s *server) url(path string) string { return s.scheme + "://" + s.addr + path }
+
+// s3URL returns the S3 listener's URL for a path ("" for the endpoint).
+func (s *server) s3URL(path string) string { return s.scheme + "://" + s.s3Addr + path }
 
 // client returns a client that signs with the server's root key (unsigned with --no-auth).
-func (s *server) client() *client { return newClient(s.url(""), s.creds) }
+func (s *server) client() *client {
+	c := newClient(s.url(""), s.creds)
+	c.hc.Transport.(*http.Transport).TLSClientConfig = s.tlsConfig()
+	return c
+}
+
+// httpClient returns probe, or with withTLS a client like it that trusts the server's
+// certificate.
+func (s *server) httpClient() *http.Client {
+	if s.caFile == "" {
+		return probe
+	}
+	return &http.Client{Timeout: probe.Timeout, Transport: &http.Transport{TLSClientConfig: s.tlsConfig()}}
+}
+
+// tlsConfig trusts the server's certificate; nil without withTLS.
+func (s *server) tlsConfig() *tls.Config {
+	if s.caFile == "" {
+		return nil
+	}
+	b, err := os.ReadFile(s.caFile)
+	require.NoError(s.t, err)
+	pool := x509.NewCertPool()
+	require.True(s.t, pool.AppendCertsFromPEM(b), "no certificate in %s", s.caFile)
+	return &tls.Config{RootCAs: pool}
+}
 
 // waitHealthy polls /healthz until it answers 200, failing the test after startTimeout or
 // when the process exits.
@@ -204,8 +266,9 @@ func (s *server) waitHealthy() {
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
 	var last string
+	hc := s.httpClient()
 	for time.Now().Before(deadline) {
-		resp, err := probe.Get(s.url("/healthz"))
+		resp, err := hc.Get(s.url("/healthz"))
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
@@ -330,4 +393,39 @@ func (b *logBuffer) waitFor(re *regexp.Regexp, stop <-chan struct{}, timeout tim
 			return nil, fmt.Errorf("output did not match %q within %v", re, timeout)
 		}
 	}
+}
+
+// selfSignedCert writes a new self-signed ECDSA certificate for 127.0.0.1 and localhost, and
+// its key, as PEM files in a temporary directory and returns their paths. The certificate is
+// its own CA (basic constraints, key usage, a subject key ID), which strict verifiers accept as
+// a trust anchor: `openssl verify -x509_strict`, and Python ≥ 3.13, whose ssl is strict by
+// default.
+func selfSignedCert(t *testing.T) (certFile, keyFile string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
+	require.NoError(t, err)
+	now := time.Now()
+	tmpl := &x509.Certificate{
+		SerialNumber:          serial,
+		Subject:               pkix.Name{CommonName: "jcs e2e"},
+		NotBefore:             now.Add(-time.Hour),
+		NotAfter:              now.Add(24 * time.Hour),
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1)},
+		DNSNames:              []string{"localhost"},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	require.NoError(t, err)
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	require.NoError(t, err)
+	dir := t.TempDir()
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	require.NoError(t, os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644))
+	require.NoError(t, os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600))
+	return certFile, keyFile
 }
