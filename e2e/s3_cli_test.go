@@ -559,11 +559,11 @@ func TestS3CrossFrontEnd(t *testing.T) {
 	requireBytes(t, fromCLI.bytesAt(0, fromCLI.size), got, "/v1 download of an object the aws cli uploaded")
 
 	fromV1 := object{path: "dir/from v1.txt", size: 5000, seed: 402}
-	c.upload(t, c.newPackage(t, "v1-bkt"), fromV1) // bucket and package both "v1-bkt"
+	c.upload(t, c.createPackage(t, c.createBucket(t, "v1-bkt").BucketID, "v1-pkg").PackageID, fromV1)
 	require.Contains(t, cli.ok(t, "s3", "ls"), "v1-bkt", "a bucket made through /v1 is an S3 bucket")
 	objs, _ := parseLs(t, cli.ok(t, "s3", "ls", "--recursive", "s3://v1-bkt"))
-	require.Equal(t, map[string]int64{"v1-bkt/" + fromV1.path: fromV1.size}, objs)
+	require.Equal(t, map[string]int64{"v1-pkg/" + fromV1.path: fromV1.size}, objs)
 	f := filepath.Join(dir, "from-v1")
-	cli.ok(t, "s3", "cp", "--only-show-errors", "s3://v1-bkt/v1-bkt/"+fromV1.path, f)
+	cli.ok(t, "s3", "cp", "--only-show-errors", "s3://v1-bkt/v1-pkg/"+fromV1.path, f)
 	requireFile(t, f, fromV1)
 }
