@@ -27,7 +27,7 @@ const usage = `jcs is the JointCloud storage server.
 Usage:
   jcs serve [flags]          start the server; "jcs serve -h" lists the flags
   jcs presign [flags] URL    print a presigned /v1 URL (GET, or POST for uploads), signed with the root key
-  jcs bench [flags]          measure throughput and latency of the /v1 API or the disk baseline;
+  jcs bench [flags]          measure throughput and latency of the /v1 API, an S3 endpoint or the disk baseline;
                              "jcs bench -h" lists the flags
   jcs admin COMMAND          manage users and access keys of a running server; "jcs admin -h" lists them
   jcs version                print the version
