@@ -91,16 +91,7 @@ func (e *Engine) DeleteBucket(ctx context.Context, id BucketID) error {
 		if err != nil {
 			return err
 		}
-		var pkgs []Package
-		err = scanPrefix(tx, kv.Key(kv.PrefixPackageName).Uint64(uint64(id)), func(_, v []byte) error {
-			pid, err := decodeID(v)
-			if err != nil {
-				return err
-			}
-			p, err := getPackage(tx, PackageID(pid))
-			pkgs = append(pkgs, p)
-			return err
-		})
+		pkgs, err := bucketPackages(tx, id)
 		if err != nil {
 			return err
 		}
@@ -122,4 +113,19 @@ func (e *Engine) DeleteBucket(ctx context.Context, id BucketID) error {
 	}
 	e.wakeCollector()
 	return nil
+}
+
+// bucketPackages returns the packages of a bucket, ordered by name.
+func bucketPackages(r kv.Reader, id BucketID) ([]Package, error) {
+	var pkgs []Package
+	err := scanPrefix(r, kv.Key(kv.PrefixPackageName).Uint64(uint64(id)), func(_, v []byte) error {
+		pid, err := decodeID(v)
+		if err != nil {
+			return err
+		}
+		p, err := getPackage(r, PackageID(pid))
+		pkgs = append(pkgs, p)
+		return err
+	})
+	return pkgs, err
 }

@@ -146,16 +146,7 @@ func (e *Engine) DeleteEmptyBucket(ctx context.Context, id BucketID) error {
 		if err != nil {
 			return err
 		}
-		var pkgs []Package
-		err = scanPrefix(tx, kv.Key(kv.PrefixPackageName).Uint64(uint64(id)), func(_, v []byte) error {
-			pid, err := decodeID(v)
-			if err != nil {
-				return err
-			}
-			p, err := getPackage(tx, PackageID(pid))
-			pkgs = append(pkgs, p)
-			return err
-		})
+		pkgs, err := bucketPackages(tx, id)
 		if err != nil {
 			return err
 		}

@@ -73,15 +73,9 @@ func (e *Engine) ListPackages(ctx context.Context, bucket BucketID) ([]Package, 
 		if _, err := getBucket(r, bucket); err != nil {
 			return err
 		}
-		return scanPrefix(r, kv.Key(kv.PrefixPackageName).Uint64(uint64(bucket)), func(_, v []byte) error {
-			id, err := decodeID(v)
-			if err != nil {
-				return err
-			}
-			p, err := getPackage(r, PackageID(id))
-			out = append(out, p)
-			return err
-		})
+		var err error
+		out, err = bucketPackages(r, bucket)
+		return err
 	})
 	return out, wrap(op, err)
 }

@@ -19,12 +19,50 @@ type objectAttributes struct {
 }
 
 type attrChecksum struct {
+	checksumFields
+	ChecksumType string `xml:"ChecksumType,omitempty"`
+}
+
+// checksumFields are the elements S3 documents use for a checksum, one per algorithm; at most
+// one is set. Embedded, they appear inline in the enclosing element.
+type checksumFields struct {
 	ChecksumCRC32     string `xml:"ChecksumCRC32,omitempty"`
 	ChecksumCRC32C    string `xml:"ChecksumCRC32C,omitempty"`
 	ChecksumCRC64NVME string `xml:"ChecksumCRC64NVME,omitempty"`
 	ChecksumSHA1      string `xml:"ChecksumSHA1,omitempty"`
 	ChecksumSHA256    string `xml:"ChecksumSHA256,omitempty"`
-	ChecksumType      string `xml:"ChecksumType,omitempty"`
+}
+
+// field returns the element of algorithm alg, nil for an unknown one.
+func (c *checksumFields) field(alg string) *string {
+	switch alg {
+	case "CRC32":
+		return &c.ChecksumCRC32
+	case "CRC32C":
+		return &c.ChecksumCRC32C
+	case "CRC64NVME":
+		return &c.ChecksumCRC64NVME
+	case "SHA1":
+		return &c.ChecksumSHA1
+	case "SHA256":
+		return &c.ChecksumSHA256
+	}
+	return nil
+}
+
+// set stores v as the checksum of algorithm alg; an unknown algorithm sets nothing.
+func (c *checksumFields) set(alg, v string) {
+	if f := c.field(alg); f != nil {
+		*f = v
+	}
+}
+
+// get returns the checksum of algorithm alg, "" if none.
+func (c *checksumFields) get(alg string) string {
+	if f := c.field(alg); f != nil {
+		return *f
+	}
+	return ""
 }
 
 // attrParts is GetObjectAttributesParts: S3 spells the count PartsCount on the wire (the SDKs
@@ -69,18 +107,7 @@ func (h *Handler) getObjectAttributes(w http.ResponseWriter, rq *request) error 
 	}
 	if want["Checksum"] && o.Checksum.Algorithm != "" {
 		c := &attrChecksum{ChecksumType: o.Checksum.Type}
-		switch o.Checksum.Algorithm {
-		case "CRC32":
-			c.ChecksumCRC32 = o.Checksum.Value
-		case "CRC32C":
-			c.ChecksumCRC32C = o.Checksum.Value
-		case "CRC64NVME":
-			c.ChecksumCRC64NVME = o.Checksum.Value
-		case "SHA1":
-			c.ChecksumSHA1 = o.Checksum.Value
-		case "SHA256":
-			c.ChecksumSHA256 = o.Checksum.Value
-		}
+		c.set(o.Checksum.Algorithm, o.Checksum.Value)
 		res.Checksum = c
 	}
 	if want["ObjectParts"] {

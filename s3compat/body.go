@@ -210,7 +210,7 @@ func completeChecksum(u *engine.Upload, parts []engine.UploadPartInfo, listed []
 		if err != nil {
 			return engine.Checksum{}, newError(gofakes3.ErrInvalidPart, "Part %d has no %s checksum.", p.Number, a)
 		}
-		if c := listed[i].checksum(u.ChecksumAlgorithm); c != "" && c != p.Checksum {
+		if c := listed[i].get(u.ChecksumAlgorithm); c != "" && c != p.Checksum {
 			return engine.Checksum{}, newError(gofakes3.ErrInvalidPart, "The %s of part %d does not match the uploaded part.", a, p.Number)
 		}
 		ps[i] = checksum.Part{Sum: raw, Size: p.Size}

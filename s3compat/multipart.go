@@ -78,16 +78,23 @@ func partNumber(rq *request) (int, error) {
 	return n, nil
 }
 
-func (h *Handler) uploadPart(w http.ResponseWriter, rq *request) error {
+// partOf resolves what an UploadPart or UploadPartCopy writes: the bucket, the part number and
+// the upload.
+func (h *Handler) partOf(rq *request) (engine.Bucket, int, engine.Upload, error) {
 	b, err := h.bucketOf(rq)
 	if err != nil {
-		return err
+		return b, 0, engine.Upload{}, err
 	}
 	n, err := partNumber(rq)
 	if err != nil {
-		return err
+		return b, 0, engine.Upload{}, err
 	}
 	u, err := h.uploadOf(rq, b)
+	return b, n, u, err
+}
+
+func (h *Handler) uploadPart(w http.ResponseWriter, rq *request) error {
+	b, n, u, err := h.partOf(rq)
 	if err != nil {
 		return err
 	}
@@ -122,15 +129,7 @@ type copyPartResult struct {
 }
 
 func (h *Handler) uploadPartCopy(w http.ResponseWriter, rq *request) error {
-	b, err := h.bucketOf(rq)
-	if err != nil {
-		return err
-	}
-	n, err := partNumber(rq)
-	if err != nil {
-		return err
-	}
-	u, err := h.uploadOf(rq, b)
+	b, n, u, err := h.partOf(rq)
 	if err != nil {
 		return err
 	}
@@ -214,31 +213,11 @@ type listPartsResult struct {
 }
 
 type listedPart struct {
-	PartNumber     int                  `xml:"PartNumber"`
-	LastModified   gofakes3.ContentTime `xml:"LastModified"`
-	ETag           string               `xml:"ETag"`
-	Size           int64                `xml:"Size"`
-	ChecksumCRC32  string               `xml:"ChecksumCRC32,omitempty"`
-	ChecksumCRC32C string               `xml:"ChecksumCRC32C,omitempty"`
-	ChecksumCRC64  string               `xml:"ChecksumCRC64NVME,omitempty"`
-	ChecksumSHA1   string               `xml:"ChecksumSHA1,omitempty"`
-	ChecksumSHA256 string               `xml:"ChecksumSHA256,omitempty"`
-}
-
-// setPartChecksum fills the element of a part's checksum.
-func (p *listedPart) setChecksum(alg, v string) {
-	switch alg {
-	case "CRC32":
-		p.ChecksumCRC32 = v
-	case "CRC32C":
-		p.ChecksumCRC32C = v
-	case "CRC64NVME":
-		p.ChecksumCRC64 = v
-	case "SHA1":
-		p.ChecksumSHA1 = v
-	case "SHA256":
-		p.ChecksumSHA256 = v
-	}
+	PartNumber   int                  `xml:"PartNumber"`
+	LastModified gofakes3.ContentTime `xml:"LastModified"`
+	ETag         string               `xml:"ETag"`
+	Size         int64                `xml:"Size"`
+	checksumFields
 }
 
 // intParam parses an optional non-negative integer parameter, def if absent.
@@ -282,7 +261,7 @@ func (h *Handler) listParts(w http.ResponseWriter, rq *request) error {
 		ChecksumAlgorithm: u.ChecksumAlgorithm, ChecksumType: u.ChecksumType}
 	for _, p := range parts {
 		lp := listedPart{PartNumber: p.Number, LastModified: gofakes3.NewContentTime(p.Modified), ETag: quoteETag(p.ETag), Size: p.Size}
-		lp.setChecksum(u.ChecksumAlgorithm, p.Checksum)
+		lp.set(u.ChecksumAlgorithm, p.Checksum)
 		res.Parts = append(res.Parts, lp)
 		res.NextPartNumberMarker = p.Number
 	}
@@ -395,44 +374,20 @@ type completeRequest struct {
 }
 
 type completedPart struct {
-	PartNumber     int    `xml:"PartNumber"`
-	ETag           string `xml:"ETag"`
-	ChecksumCRC32  string `xml:"ChecksumCRC32"`
-	ChecksumCRC32C string `xml:"ChecksumCRC32C"`
-	ChecksumCRC64  string `xml:"ChecksumCRC64NVME"`
-	ChecksumSHA1   string `xml:"ChecksumSHA1"`
-	ChecksumSHA256 string `xml:"ChecksumSHA256"`
-}
-
-func (p *completedPart) checksum(alg string) string {
-	switch alg {
-	case "CRC32":
-		return p.ChecksumCRC32
-	case "CRC32C":
-		return p.ChecksumCRC32C
-	case "CRC64NVME":
-		return p.ChecksumCRC64
-	case "SHA1":
-		return p.ChecksumSHA1
-	case "SHA256":
-		return p.ChecksumSHA256
-	}
-	return ""
+	PartNumber int    `xml:"PartNumber"`
+	ETag       string `xml:"ETag"`
+	checksumFields
 }
 
 type completeResult struct {
-	XMLName        xml.Name `xml:"CompleteMultipartUploadResult"`
-	Xmlns          string   `xml:"xmlns,attr"`
-	Location       string   `xml:"Location"`
-	Bucket         string   `xml:"Bucket"`
-	Key            string   `xml:"Key"`
-	ETag           string   `xml:"ETag"`
-	ChecksumCRC32  string   `xml:"ChecksumCRC32,omitempty"`
-	ChecksumCRC32C string   `xml:"ChecksumCRC32C,omitempty"`
-	ChecksumCRC64  string   `xml:"ChecksumCRC64NVME,omitempty"`
-	ChecksumSHA1   string   `xml:"ChecksumSHA1,omitempty"`
-	ChecksumSHA256 string   `xml:"ChecksumSHA256,omitempty"`
-	ChecksumType   string   `xml:"ChecksumType,omitempty"`
+	XMLName  xml.Name `xml:"CompleteMultipartUploadResult"`
+	Xmlns    string   `xml:"xmlns,attr"`
+	Location string   `xml:"Location"`
+	Bucket   string   `xml:"Bucket"`
+	Key      string   `xml:"Key"`
+	ETag     string   `xml:"ETag"`
+	checksumFields
+	ChecksumType string `xml:"ChecksumType,omitempty"`
 }
 
 func (h *Handler) completeMultipartUpload(w http.ResponseWriter, rq *request) error {
@@ -465,18 +420,7 @@ func (h *Handler) completeMultipartUpload(w http.ResponseWriter, rq *request) er
 	}
 	res := completeResult{Xmlns: s3Namespace, Location: "/" + b.Name + "/" + rq.key, Bucket: b.Name, Key: rq.key,
 		ETag: quoteETag(o.ETag), ChecksumType: o.Checksum.Type}
-	switch o.Checksum.Algorithm {
-	case "CRC32":
-		res.ChecksumCRC32 = o.Checksum.Value
-	case "CRC32C":
-		res.ChecksumCRC32C = o.Checksum.Value
-	case "CRC64NVME":
-		res.ChecksumCRC64 = o.Checksum.Value
-	case "SHA1":
-		res.ChecksumSHA1 = o.Checksum.Value
-	case "SHA256":
-		res.ChecksumSHA256 = o.Checksum.Value
-	}
+	res.set(o.Checksum.Algorithm, o.Checksum.Value)
 	writeXML(w, http.StatusOK, res)
 	return nil
 }
