@@ -122,7 +122,12 @@ type writeSpec struct {
 	affinity    SpaceID
 	size        int64       // exact size if known, else -1
 	observers   []io.Writer // see every byte, e.g. hashes
+	// only, when set, names the shards to write; the others are encoded and dropped. Repair
+	// uses it to rebuild some shards of an existing blob.
+	only []bool
 }
+
+func (w *writeSpec) writes(i int) bool { return w.only == nil || w.only[i] }
 
 // sourceReader remembers the error its reader returned, so that a failed upload can tell the
 // client's fault (a broken body) from the storage's.
@@ -152,14 +157,19 @@ func (e *Engine) writeBlob(ctx context.Context, src io.Reader, w writeSpec) (blo
 	if _, err := rand.Read(b.ID[:]); err != nil {
 		return blobLayout{}, err
 	}
-	b.Spaces, err = place(b.ID, e.spaces.writable(e.now()), b.N, w.affinity)
+	need := int64(codec.ChunkSize() + 64) // room for at least a block when the size is unknown
+	if w.size >= 0 {
+		need = codec.ShardFileSize(w.size)
+	}
+	b.Spaces, err = place(b.ID, e.spaces.writable(e.now(), need), b.N, w.affinity)
 	if err != nil {
 		return blobLayout{}, &Error{Kind: KindUnavailable, Err: err}
 	}
 	e.blobs.stage(b.ID)
 	size, err := e.putShards(ctx, codec, &b, &sourceReader{r: src}, w)
 	if err != nil {
-		e.discardBlob(ctx, b)
+		e.deleteShards(context.WithoutCancel(ctx), b, false)
+		e.blobs.unstage(b.ID)
 		return blobLayout{}, err
 	}
 	b.Size = size
@@ -168,7 +178,16 @@ func (e *Engine) writeBlob(ctx context.Context, src io.Reader, w writeSpec) (blo
 }
 
 // putShards encodes src into the shards of b, one Put per shard fed through a pipe.
-func (e *Engine) putShards(parent context.Context, codec *erasure.Codec, b *blobLayout, src *sourceReader, w writeSpec) (int64, error) {
+func (e *Engine) putShards(parent context.Context, codec *erasure.Codec, b *blobLayout, src *sourceReader, w writeSpec) (_ int64, err error) {
+	// Every reservation ends on return: the shards of a blob written whole count toward
+	// their spaces' usage from now on (deleting them later subtracts), and those of a failed
+	// write, deleted at once, free their room.
+	var caps []*capWriter
+	defer func() {
+		for _, c := range caps {
+			e.spaces.settle(c.id, c.reserved, err == nil)
+		}
+	}()
 	ctx, cancel := context.WithCancel(parent)
 	defer cancel()
 	shardSize := int64(-1)
@@ -179,6 +198,9 @@ func (e *Engine) putShards(parent context.Context, codec *erasure.Codec, b *blob
 	// that will never be fed.
 	sps := make([]space.Space, b.N)
 	for i, id := range b.Spaces {
+		if !w.writes(i) {
+			continue
+		}
 		sp, err := e.spaces.get(id)
 		if err != nil {
 			return 0, &Error{Kind: KindUnavailable, Err: err}
@@ -190,9 +212,16 @@ func (e *Engine) putShards(parent context.Context, codec *erasure.Codec, b *blob
 	putErrs := make([]error, b.N)
 	var wg sync.WaitGroup
 	for i, id := range b.Spaces {
+		if !w.writes(i) {
+			writers[i] = io.Discard
+			continue
+		}
 		sp := sps[i]
 		p := newPipe()
-		pipes[i], writers[i] = p, p
+		pipes[i] = p
+		c := &capWriter{set: &e.spaces, id: id, w: p}
+		caps = append(caps, c)
+		writers[i] = c
 		wg.Go(func() {
 			err := sp.Put(ctx, shardName(b.ID, i), p, shardSize)
 			if err != nil {
@@ -201,13 +230,16 @@ func (e *Engine) putShards(parent context.Context, codec *erasure.Codec, b *blob
 			p.CloseRead(err)
 		})
 	}
+
 	res, err := codec.Encode(ctx, src, writers, erasure.EncodeOptions{
 		Tag:       erasure.Tag(b.ID),
 		Observers: w.observers,
 		Depth:     e.opts.EncodeDepth,
 	})
 	for _, p := range pipes {
-		p.CloseWrite(err)
+		if p != nil {
+			p.CloseWrite(err)
+		}
 	}
 	if err != nil {
 		cancel() // a Put waiting on a half-written shard must not publish it
@@ -227,6 +259,8 @@ func (e *Engine) putShards(parent context.Context, codec *erasure.Codec, b *blob
 		return res.Size, nil
 	case parent.Err() != nil:
 		return 0, context.Cause(parent) // the caller gave up
+	case errors.Is(err, errSpaceFull):
+		return 0, &Error{Kind: KindUnavailable, Err: err}
 	}
 	cause := errors.Join(err, errors.Join(putErrs...))
 	failed := e.blameSpaces(b, putErrs, err)
@@ -268,26 +302,40 @@ func wrapSource(err error) error {
 func (e *Engine) discardBlob(ctx context.Context, b blobLayout) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 	defer cancel()
-	e.deleteShards(ctx, b)
+	e.deleteShards(ctx, b, true)
 	e.blobs.unstage(b.ID)
 }
 
-// deleteShards deletes every shard of b and returns the first failure.
-func (e *Engine) deleteShards(ctx context.Context, b blobLayout) error {
+// deleteShards deletes every shard of b and returns the failures. accounted says whether the
+// shards count toward their spaces' usage (they do once written whole), so that deleting
+// them subtracts.
+func (e *Engine) deleteShards(ctx context.Context, b blobLayout, accounted bool) error {
 	var errs []error
+	size, _ := e.shardFileSize(&b)
 	for i, id := range b.Spaces {
 		if id == 0 {
 			continue // already deleted
 		}
-		sp, err := e.spaces.get(id)
-		if err == nil {
-			err = sp.Delete(ctx, shardName(b.ID, i))
-		}
-		if err != nil {
+		if err := e.deleteShard(ctx, id, shardName(b.ID, i)); err != nil {
 			errs = append(errs, err)
+		} else if accounted {
+			e.spaces.account(id, -size, -1)
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// deleteShard deletes one shard file. A space that is no longer registered has nothing to
+// delete: its storage is not the engine's any more.
+func (e *Engine) deleteShard(ctx context.Context, id SpaceID, name string) error {
+	if !e.spaces.registered(id) {
+		return nil
+	}
+	sp, err := e.spaces.get(id)
+	if err == nil {
+		err = sp.Delete(ctx, name)
+	}
+	return err
 }
 
 // shardReader opens a shard on its first read, so that a healthy read never opens parity
@@ -314,10 +362,26 @@ func (s *shardReader) close() {
 	}
 }
 
-// openShards returns lazy readers over the shards of b; the caller must close each.
+// openShards returns lazy readers over the shards of b; the caller must close each. Shards on
+// spaces that are down are left out when at least k others remain: the read then rebuilds
+// their blocks from the others rather than wait on a space known to fail.
 func (e *Engine) openShards(ctx context.Context, b *blobLayout) []*shardReader {
 	out := make([]*shardReader, b.N)
+	down := make([]bool, b.N)
+	up := 0
 	for i, id := range b.Spaces {
+		down[i] = e.spaces.health(id) == HealthDown
+		if !down[i] {
+			up++
+		}
+	}
+	for i, id := range b.Spaces {
+		if down[i] && up >= b.K {
+			out[i] = &shardReader{open: func() (space.Reader, error) {
+				return nil, fmt.Errorf("user space %d is down: %w", id, errSpaceUnavailable)
+			}}
+			continue
+		}
 		out[i] = &shardReader{open: func() (space.Reader, error) {
 			sp, err := e.spaces.get(id)
 			if err != nil {
@@ -342,6 +406,14 @@ func (e *Engine) readBlob(ctx context.Context, w io.Writer, b *blobLayout, shard
 	st, err := codec.Decode(ctx, w, rs, erasure.DecodeOptions{
 		Tag: erasure.Tag(b.ID), Size: b.Size, Offset: off, Length: n, Depth: e.opts.DecodeDepth,
 	})
+	for _, err := range st.ShardErrs {
+		// A shard on a space known to be down waits for the space; any other fault is
+		// looked into now.
+		if err != nil && !errors.Is(err, errSpaceUnavailable) && ctx.Err() == nil {
+			e.queueRepair(b.ID)
+			break
+		}
+	}
 	if st.Reconstructed > 0 {
 		e.stats.degradedReads.Add(1)
 		e.stats.reconstructedStripes.Add(int64(st.Reconstructed))

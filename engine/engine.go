@@ -25,6 +25,8 @@ type Engine struct {
 	seal                                                func() (cipher.AEAD, error) // seals secrets in the index
 
 	spaces spaceSet
+	repair repairState
+	scrub  scrubState
 	codecs sync.Map // codecKey -> *erasure.Codec
 	blobs  blobTracker
 	stats  counters
@@ -52,6 +54,9 @@ func New(ctx context.Context, o Options) (*Engine, error) {
 		start:  o.Now(),
 		gcWake: make(chan struct{}, 1),
 	}
+	e.repair.wake = make(chan struct{}, 1)
+	e.repair.queueWake = make(chan struct{}, 1)
+	e.scrub.wake = make(chan struct{}, 1)
 	e.seqBucket = e.kv.Sequence(kv.Key(kv.PrefixSequence).String("bucket"), 0)
 	e.seqPackage = e.kv.Sequence(kv.Key(kv.PrefixSequence).String("package"), 0)
 	e.seqObject = e.kv.Sequence(kv.Key(kv.PrefixSequence).String("object"), 0)
@@ -67,6 +72,9 @@ func New(ctx context.Context, o Options) (*Engine, error) {
 	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
 	e.stop = stop
 	e.bg.Go(func() { e.collectLoop(bg) })
+	e.bg.Go(func() { e.probeLoop(bg) })
+	e.bg.Go(func() { e.repairLoop(bg) })
+	e.bg.Go(func() { e.scrubLoop(bg) })
 	return e, nil
 }
 

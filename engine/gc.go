@@ -161,19 +161,17 @@ func (e *Engine) deleteQueued(ctx context.Context, queued []blobLayout) (done []
 			continue
 		}
 		remaining, changed := 0, false
+		size, _ := e.shardFileSize(&b)
 		for i, id := range b.Spaces {
 			if id == 0 {
 				continue
 			}
-			sp, err := e.spaces.get(id)
-			if err == nil {
-				err = sp.Delete(ctx, shardName(b.ID, i))
-			}
-			if err != nil {
+			if err := e.deleteShard(ctx, id, shardName(b.ID, i)); err != nil {
 				errs = append(errs, err)
 				remaining++
 				continue
 			}
+			e.spaces.account(id, -size, -1)
 			b.Spaces[i], changed = 0, true
 		}
 		switch {
@@ -225,12 +223,12 @@ func (e *Engine) sweepTemps(ctx context.Context, before time.Time) int {
 	e.gcMu.Lock()
 	defer e.gcMu.Unlock()
 	temps := 0
-	for _, ent := range e.spaces.all() {
-		if ts, ok := ent.sp.(space.TempSweeper); ok {
+	for _, v := range e.spaces.opened() {
+		if ts, ok := v.sp.(space.TempSweeper); ok {
 			n, err := ts.SweepTemp(ctx, before)
 			temps += n
 			if err != nil && ctx.Err() == nil {
-				e.log.Warn("sweeping temporary files", "space", ent.info.ID, "err", err)
+				e.log.Warn("sweeping temporary files", "space", v.info.ID, "err", err)
 			}
 		}
 	}
@@ -244,11 +242,14 @@ func (e *Engine) sweepOrphans(ctx context.Context, before time.Time) (int, error
 	defer e.gcMu.Unlock()
 	orphans := 0
 	var errs []error
-	for _, ent := range e.spaces.all() {
-		n, err := e.sweepSpace(ctx, ent, before)
+	for _, v := range e.spaces.opened() {
+		if v.health == HealthDown {
+			continue
+		}
+		n, err := e.sweepSpace(ctx, v, before)
 		orphans += n
 		if err != nil && ctx.Err() == nil {
-			e.log.Warn("sweeping orphaned shards", "space", ent.info.ID, "err", err)
+			e.log.Warn("sweeping orphaned shards", "space", v.info.ID, "err", err)
 			errs = append(errs, err)
 		}
 	}
@@ -257,20 +258,20 @@ func (e *Engine) sweepOrphans(ctx context.Context, before time.Time) (int, error
 }
 
 // sweepSpace sweeps the shard files of one space, a listing page at a time.
-func (e *Engine) sweepSpace(ctx context.Context, ent *spaceEntry, before time.Time) (int, error) {
+func (e *Engine) sweepSpace(ctx context.Context, v spaceView, before time.Time) (int, error) {
 	deleted := 0
 	after := ""
 	for {
-		infos, next, err := ent.sp.List(ctx, shardPrefix, after, 1000)
+		infos, next, err := v.sp.List(ctx, shardPrefix, after, 1000)
 		if err != nil {
 			return deleted, err
 		}
-		orphans, err := e.orphans(ctx, infos, before)
+		orphans, err := e.orphans(ctx, v.info.ID, infos, before)
 		if err != nil {
 			return deleted, err
 		}
 		for _, name := range orphans {
-			if err := ent.sp.Delete(ctx, name); err != nil {
+			if err := v.sp.Delete(ctx, name); err != nil {
 				return deleted, err
 			}
 			deleted++
@@ -282,37 +283,43 @@ func (e *Engine) sweepSpace(ctx context.Context, ent *spaceEntry, before time.Ti
 	}
 }
 
-// orphans returns the names among infos that are shard files older than before whose blob
-// has neither a blob record nor a queue record. Staging is checked before the index.
-func (e *Engine) orphans(ctx context.Context, infos []space.Info, before time.Time) ([]string, error) {
+// orphans returns the names among infos, listed in space id, that are shard files older than
+// before that no record places there: neither the layout of a live blob nor that of a queued
+// one names this space for that shard. That covers shards of crashed writes and the stale
+// copies repair left behind when it moved a shard. Staging is checked before the index.
+func (e *Engine) orphans(ctx context.Context, id SpaceID, infos []space.Info, before time.Time) ([]string, error) {
 	type candidate struct {
-		name string
-		blob BlobID
+		name  string
+		blob  BlobID
+		index int
 	}
 	var cands []candidate
 	for _, info := range infos {
-		blob, _, ok := parseShardName(info.Name)
+		blob, index, ok := parseShardName(info.Name)
 		if ok && info.ModTime.Before(before) && !e.blobs.busy(blob) {
-			cands = append(cands, candidate{info.Name, blob})
+			cands = append(cands, candidate{info.Name, blob, index})
 		}
 	}
 	var out []string
 	err := e.kv.View(ctx, func(r kv.Reader) error {
 		for _, c := range cands {
-			// A live blob keeps every shard file, wherever its layout says the shard is: two user
-			// spaces may share storage, so a file in this space is not proof that it is surplus.
-			// (Shards moved by repair, #4, will be collected through the gc queue instead.)
-			_, err := getBlob(r, c.blob)
-			switch {
-			case err == nil:
-				continue
-			case KindOf(err) != KindNotFound:
-				return err
+			placed := false
+			for _, key := range [][]byte{blobKey(c.blob), gcKey(c.blob)} {
+				v, err := r.Get(key)
+				if errors.Is(err, kv.ErrNotFound) {
+					continue
+				}
+				if err != nil {
+					return err
+				}
+				b, err := decodeBlob(c.blob, v)
+				if err != nil {
+					return err
+				}
+				placed = placed || (c.index < len(b.Spaces) && b.Spaces[c.index] == id)
 			}
-			if _, err := r.Get(gcKey(c.blob)); errors.Is(err, kv.ErrNotFound) {
+			if !placed {
 				out = append(out, c.name)
-			} else if err != nil {
-				return err
 			}
 		}
 		return nil

@@ -276,12 +276,14 @@ func (te *testEngine) clearFaults() {
 	te.forgetFailures()
 }
 
-// forgetFailures ends the write cool-down of every space, as if it had passed.
+// forgetFailures ends the write cool-down of every space and brings every space up, as if
+// the cool-down had passed and a probe had succeeded.
 func (te *testEngine) forgetFailures() {
 	te.Engine.spaces.mu.Lock()
 	defer te.Engine.spaces.mu.Unlock()
 	for _, ent := range te.Engine.spaces.byID {
 		ent.failedUntil = time.Time{}
+		ent.health, ent.failures = HealthOK, 0
 	}
 }
 

@@ -1,9 +1,8 @@
 package engine
 
 import (
-	"cmp"
-	"slices"
 	"sync/atomic"
+	"time"
 )
 
 // counters are the engine's running totals; Metrics snapshots them.
@@ -34,6 +33,8 @@ type Metrics struct {
 	TempFilesCollected   int64 // temporary files of crashed writes swept
 	CollectErrors        int64 // shard deletions that failed and will be retried
 	Spaces               []SpaceStatus
+	Repair               RepairStatus
+	Scrub                ScrubStatus
 }
 
 // SpaceStatus is the state of one user space.
@@ -41,9 +42,20 @@ type SpaceStatus struct {
 	ID   SpaceID
 	Name string
 	Type string
-	// Available reports that the space's storage opened and it has not failed a write
-	// recently: it takes new shards. Reads try every opened space.
+	// Available reports that the space takes new shards now: its storage is open, it is not
+	// down, draining or cooling down after a failed write.
 	Available bool
+	// Health is "ok", "suspect" or "down"; LastError is the last failure seen, if any.
+	Health    string
+	LastError string
+	Draining  bool
+	// UsedBytes and Shards count the shard files the index places here; MaxBytes is the cap
+	// (0: none).
+	UsedBytes, MaxBytes, Shards int64
+	// Operations and Errors count the operations run on the space and those that failed.
+	Operations, Errors int64
+	// Latency is a moving average of operation latency.
+	Latency time.Duration
 }
 
 // Metrics returns a snapshot of the engine's counters and user spaces.
@@ -58,16 +70,11 @@ func (e *Engine) Metrics() Metrics {
 		OrphansCollected:     e.stats.orphansCollected.Load(),
 		TempFilesCollected:   e.stats.tempsCollected.Load(),
 		CollectErrors:        e.stats.collectErrors.Load(),
+		Repair:               e.repairStatus(),
+		Scrub:                e.scrubStatus(),
 	}
-	now := e.now()
-	e.spaces.mu.RLock()
-	defer e.spaces.mu.RUnlock()
-	for _, ent := range e.spaces.byID {
-		m.Spaces = append(m.Spaces, SpaceStatus{
-			ID: ent.info.ID, Name: ent.info.Name, Type: ent.info.Storage.Type,
-			Available: ent.err == nil && !ent.failedUntil.After(now),
-		})
+	for _, v := range e.spaces.views(e.now()) {
+		m.Spaces = append(m.Spaces, v.status)
 	}
-	slices.SortFunc(m.Spaces, func(a, b SpaceStatus) int { return cmp.Compare(a.ID, b.ID) })
 	return m
 }

@@ -23,6 +23,11 @@ const (
 	DefaultOrphanGrace     = time.Hour
 	DefaultEncodeDepth     = 4
 	DefaultDecodeDepth     = 2
+	DefaultProbeInterval   = 10 * time.Second
+	DefaultRepairAfter     = 15 * time.Minute
+	DefaultRepairInterval  = time.Hour
+	DefaultScrubInterval   = 24 * time.Hour
+	DefaultScrubRate       = 32 << 20
 )
 
 // SpaceOpener opens the storage behind a user space. It is injected by the caller so that the
@@ -36,6 +41,9 @@ type Options struct {
 	Store *kv.Store
 	// OpenSpace opens a user space's storage. Required.
 	OpenSpace SpaceOpener
+	// OpenFiles opens the plain-file view of a user space, for imports and exports; nil
+	// means this engine cannot do either.
+	OpenFiles FilesOpener
 
 	// DataShards (k) and ParityShards (m) are the erasure coding of new objects larger than
 	// SmallObjectSize: up to m of the k+m spaces an object is spread over may be lost.
@@ -65,6 +73,22 @@ type Options struct {
 	// EncodeDepth and DecodeDepth are how many stripes an upload or a download keeps in
 	// flight; memory per transfer is about depth * n * ChunkSize.
 	EncodeDepth, DecodeDepth int
+
+	// ProbeInterval is how often every user space is probed (a small blob written, read back
+	// and deleted) and a space that is down reopened.
+	ProbeInterval time.Duration
+	// RepairAfter is how long a space must stay down before repair rebuilds the shards it
+	// holds on other spaces. Missing and corrupt shards on working spaces are rebuilt at once,
+	// as are the shards of draining or deleted spaces.
+	RepairAfter time.Duration
+	// RepairInterval is how often a full repair pass runs unprompted; passes also run when a
+	// space comes back, when one starts draining, and on demand.
+	RepairInterval time.Duration
+	// ScrubInterval is the pause between background scrub passes, which read every shard and
+	// verify its checksums; negative turns background scrubbing off. ScrubRate bounds the
+	// bytes per second a background pass reads.
+	ScrubInterval time.Duration
+	ScrubRate     int64
 }
 
 // EnsureDefaults fills zero fields with their defaults and returns o.
@@ -99,6 +123,21 @@ func (o *Options) EnsureDefaults() *Options {
 	if o.DecodeDepth == 0 {
 		o.DecodeDepth = DefaultDecodeDepth
 	}
+	if o.ProbeInterval == 0 {
+		o.ProbeInterval = DefaultProbeInterval
+	}
+	if o.RepairAfter == 0 {
+		o.RepairAfter = DefaultRepairAfter
+	}
+	if o.RepairInterval == 0 {
+		o.RepairInterval = DefaultRepairInterval
+	}
+	if o.ScrubInterval == 0 {
+		o.ScrubInterval = DefaultScrubInterval
+	}
+	if o.ScrubRate == 0 {
+		o.ScrubRate = DefaultScrubRate
+	}
 	return o
 }
 
@@ -117,8 +156,9 @@ func (o *Options) Validate() error {
 		return fmt.Errorf("engine: small object size %d exceeds the chunk size %d", o.SmallObjectSize, o.ChunkSize)
 	case o.SealKey != nil && len(o.SealKey) != 32:
 		return fmt.Errorf("engine: seal key of %d bytes, want 32", len(o.SealKey))
-	case o.GCInterval < 0 || o.OrphanGrace < 0 || o.EncodeDepth < 1 || o.DecodeDepth < 1:
-		return errors.New("engine: negative interval or depth")
+	case o.GCInterval < 0 || o.OrphanGrace < 0 || o.EncodeDepth < 1 || o.DecodeDepth < 1 ||
+		o.ProbeInterval < 0 || o.RepairAfter < 0 || o.RepairInterval < 0 || o.ScrubRate < 0:
+		return errors.New("engine: negative interval, depth or rate")
 	}
 	return nil
 }

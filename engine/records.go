@@ -23,7 +23,8 @@ const (
 	blobRecordV1      = 1 // see encodeBlob
 	partRecordV1      = 1 // blob, size, create time
 	partRecordV2      = 2 // v1, then MD5 and checksum value
-	spaceRecordV1     = 1 // see encodeSpace
+	spaceRecordV1     = 1 // see encodeSpace; the secret in plain text
+	spaceRecordV2     = 2 // the secret sealed, then the draining flag
 )
 
 // errRecordShape reports a record that decoded but does not have the shape of its version.
@@ -313,11 +314,11 @@ func decodePart(index uint32, v []byte) (part, error) {
 }
 
 // encodeSpace writes: ID, name, storage (type, path, endpoint, region, bucket, project ID,
-// path style), credential (type, access key ID, secret), shard store (present, max size),
-// working directory and revision.
-func encodeSpace(s *UserSpace) []byte {
+// path style), credential (type, access key ID, the secret sealed by the caller), shard store
+// (present, max size), working directory, revision and the draining flag.
+func encodeSpace(s *UserSpace, sealedSecret []byte) []byte {
 	var e kv.Encoder
-	e.Version(spaceRecordV1)
+	e.Version(spaceRecordV2)
 	e.Uint64(uint64(s.ID))
 	e.String(s.Name)
 	st := &s.Storage
@@ -325,36 +326,47 @@ func encodeSpace(s *UserSpace) []byte {
 		e.String(f)
 	}
 	e.Bool(st.PathStyle)
-	for _, f := range []string{s.Credential.Type, s.Credential.AccessKeyID, s.Credential.SecretAccessKey} {
-		e.String(f)
-	}
+	e.String(s.Credential.Type)
+	e.String(s.Credential.AccessKeyID)
+	e.ByteSlice(sealedSecret)
 	e.Bool(s.ShardStore != nil)
 	if s.ShardStore != nil {
 		e.Varint(s.ShardStore.MaxSize)
 	}
 	e.String(s.WorkingDir)
 	e.Uvarint(uint64(s.Revision))
+	e.Bool(s.Draining)
 	return e.Bytes()
 }
 
-func decodeSpace(v []byte) (UserSpace, error) {
+// decodeSpace decodes a user space record. The secret of a v2 record comes back sealed, for
+// the caller to open; a v1 record's is plain (sealed is nil).
+func decodeSpace(v []byte) (s UserSpace, sealed []byte, err error) {
 	d := kv.NewDecoder(v)
-	if ver := d.Version(); ver != spaceRecordV1 && d.Err() == nil {
-		return UserSpace{}, fmt.Errorf("engine: user space record version %d unsupported", ver)
+	ver := d.Version()
+	if ver != spaceRecordV1 && ver != spaceRecordV2 && d.Err() == nil {
+		return UserSpace{}, nil, fmt.Errorf("engine: user space record version %d unsupported", ver)
 	}
-	s := UserSpace{ID: SpaceID(d.Uint64()), Name: d.String()}
+	s = UserSpace{ID: SpaceID(d.Uint64()), Name: d.String()}
 	st := &s.Storage
 	for _, f := range []*string{&st.Type, &st.Path, &st.Endpoint, &st.Region, &st.Bucket, &st.ProjectID} {
 		*f = d.String()
 	}
 	st.PathStyle = d.Bool()
-	for _, f := range []*string{&s.Credential.Type, &s.Credential.AccessKeyID, &s.Credential.SecretAccessKey} {
-		*f = d.String()
+	s.Credential.Type = d.String()
+	s.Credential.AccessKeyID = d.String()
+	if ver == spaceRecordV1 {
+		s.Credential.SecretAccessKey = d.String()
+	} else {
+		sealed = d.ByteSlice()
 	}
 	if d.Bool() {
 		s.ShardStore = &ShardStoreConfig{MaxSize: d.Varint()}
 	}
 	s.WorkingDir = d.String()
 	s.Revision = int64(d.Uvarint())
-	return s, finish(d)
+	if ver >= spaceRecordV2 {
+		s.Draining = d.Bool()
+	}
+	return s, sealed, finish(d)
 }

@@ -3,6 +3,7 @@ package engine
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"math"
 	"testing"
 	"time"
@@ -140,8 +141,16 @@ func TestRecordsRoundTrip(t *testing.T) {
 	p := part{Index: 12, Blob: BlobID{9, 9}, Size: 12345, CreateTime: now}
 	sp := UserSpace{
 		ID: 5, Name: "s", Storage: StorageConfig{Type: StorageS3, Path: "/x", Endpoint: "http://e", Region: "r", Bucket: "b", ProjectID: "pid", PathStyle: true},
-		Credential: Credential{Type: "ak", AccessKeyID: "AK", SecretAccessKey: "SK"},
-		ShardStore: &ShardStoreConfig{MaxSize: 1 << 40}, WorkingDir: "jcs", Revision: 3,
+		Credential: Credential{Type: "ak", AccessKeyID: "AK"},
+		ShardStore: &ShardStoreConfig{MaxSize: 1 << 40}, WorkingDir: "jcs", Revision: 3, Draining: true,
+	}
+	// The secret is sealed by the engine; the record carries the sealed bytes as given.
+	decodeSpaceSealed := func(v []byte) (any, error) {
+		s, sealed, err := decodeSpace(v)
+		if string(sealed) != "sealed" {
+			return nil, fmt.Errorf("sealed secret %q", sealed)
+		}
+		return s, err
 	}
 	spNoStore := sp
 	spNoStore.ShardStore = nil
@@ -156,8 +165,8 @@ func TestRecordsRoundTrip(t *testing.T) {
 		{"package", encodePackage(&pkg), func(v []byte) (any, error) { return decodePackage(v) }, pkg},
 		{"id", encodeID(77), func(v []byte) (any, error) { return decodeID(v) }, uint64(77)},
 		{"part", encodePart(&p), func(v []byte) (any, error) { return decodePart(12, v) }, p},
-		{"space", encodeSpace(&sp), func(v []byte) (any, error) { return decodeSpace(v) }, sp},
-		{"space without shard store", encodeSpace(&spNoStore), func(v []byte) (any, error) { return decodeSpace(v) }, spNoStore},
+		{"space", encodeSpace(&sp, []byte("sealed")), decodeSpaceSealed, sp},
+		{"space without shard store", encodeSpace(&spNoStore, []byte("sealed")), decodeSpaceSealed, spNoStore},
 		{"object ref", encodeObjectRef(8, "a/b"), func(v []byte) (any, error) {
 			pkg, path, err := decodeObjectRef(v)
 			return [2]any{pkg, path}, err

@@ -18,7 +18,7 @@ func TestCreateUserSpace(t *testing.T) {
 	require.Equal(t, int64(1), us.Revision)
 	require.NotZero(t, us.ID)
 
-	_, err = te.CreateUserSpace(ctx, CreateUserSpaceInput{Name: "local"})
+	_, err = te.CreateUserSpace(ctx, CreateUserSpaceInput{Name: "local", Storage: StorageConfig{Type: StorageLocal, Path: "/elsewhere"}})
 	requireKind(t, KindAlreadyExists, err)
 	// Two spaces over one storage location would sweep each other's shards as orphans.
 	for _, dup := range []CreateUserSpaceInput{
@@ -30,10 +30,10 @@ func TestCreateUserSpace(t *testing.T) {
 	}
 	_, err = te.CreateUserSpace(ctx, CreateUserSpaceInput{Name: "other-dir", Storage: StorageConfig{Type: StorageLocal, Path: "/data"}, WorkingDir: "jcs2"})
 	require.NoError(t, err, "another working directory in the same place is another location")
-	_, err = te.CreateUserSpace(ctx, CreateUserSpaceInput{Name: "a/b"})
+	_, err = te.CreateUserSpace(ctx, CreateUserSpaceInput{Name: "a/b", Storage: StorageConfig{Type: StorageLocal, Path: "/ab"}})
 	requireKind(t, KindInvalid, err)
 	te.openErr["broken"] = errors.New("no such bucket")
-	_, err = te.CreateUserSpace(ctx, CreateUserSpaceInput{Name: "broken"})
+	_, err = te.CreateUserSpace(ctx, CreateUserSpaceInput{Name: "broken", Storage: StorageConfig{Type: StorageS3, Endpoint: "http://x", Bucket: "b"}})
 	requireKind(t, KindInvalid, err)
 
 	list, err := te.ListUserSpaces(ctx)
@@ -71,7 +71,7 @@ func TestSpaceUnavailableAtStart(t *testing.T) {
 // TestSpaceWithoutShardStore: a space that may not hold shards gets none.
 func TestSpaceWithoutShardStore(t *testing.T) {
 	te := newTestEngine(t)
-	us, err := te.CreateUserSpace(t.Context(), CreateUserSpaceInput{Name: "noshards"})
+	us, err := te.CreateUserSpace(t.Context(), CreateUserSpaceInput{Name: "noshards", Storage: StorageConfig{Type: StorageLocal, Path: "/mem/noshards"}})
 	require.NoError(t, err)
 	p := te.pkg(t)
 	for i := range 20 {

@@ -1,0 +1,68 @@
+package engine
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// probeLoop probes every user space every ProbeInterval until ctx ends.
+func (e *Engine) probeLoop(ctx context.Context) {
+	if e.opts.ProbeInterval <= 0 {
+		return
+	}
+	t := time.NewTicker(e.opts.ProbeInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			e.ProbeSpaces(ctx)
+		}
+	}
+}
+
+// ProbeSpaces probes every user space now and waits: a space that works is brought up, one
+// that fails is taken down, and one that is down or never opened is opened afresh first, so
+// that a directory that was remounted or an endpoint that came back is used again. A space
+// that comes back prompts a repair pass: it may have come back empty.
+func (e *Engine) ProbeSpaces(ctx context.Context) {
+	var wg sync.WaitGroup
+	for _, v := range e.spaces.views(e.now()) {
+		wg.Go(func() { e.probeOne(ctx, v) })
+	}
+	wg.Wait()
+}
+
+func (e *Engine) probeOne(ctx context.Context, v spaceView) {
+	id := v.info.ID
+	if v.sp != nil && v.health != HealthDown {
+		err := e.probe(ctx, v.sp)
+		if ctx.Err() != nil {
+			return
+		}
+		e.spaces.setHealth(id, err)
+		if err != nil {
+			e.log.Warn("user space is down: its probe failed", "space", id, "name", v.info.Name, "err", err)
+		}
+		return
+	}
+	sp, err := e.opts.OpenSpace(ctx, v.info)
+	if err == nil {
+		if err = e.probe(ctx, sp); err != nil {
+			closeSpace(sp)
+		}
+	}
+	if ctx.Err() != nil {
+		return
+	}
+	if err != nil {
+		e.spaces.setHealth(id, err)
+		return
+	}
+	closeSpace(e.spaces.swap(id, sp))
+	e.spaces.setHealth(id, nil)
+	e.log.Info("user space is back", "space", id, "name", v.info.Name)
+	e.wakeRepair()
+}
