@@ -400,9 +400,15 @@ const probeTimeout = 10 * time.Second
 
 // probe proves that a space works end to end: it writes a small blob, reads it back and
 // deletes it, within probeTimeout.
+//
+// A space with a Probe method of its own (an S3 bucket checks the bucket first, for clearer
+// errors) is probed with that instead.
 func (e *Engine) probe(ctx context.Context, sp space.Space) error {
 	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
 	defer cancel()
+	if p, ok := sp.(interface{ Probe(context.Context) error }); ok {
+		return p.Probe(ctx)
+	}
 	var data [32]byte
 	rand.Read(data[:])
 	name := probePrefix + fmt.Sprintf("%x", data[:8])

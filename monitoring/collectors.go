@@ -34,10 +34,50 @@ var engineMetrics = []metric[engine.Metrics]{
 	counter("engine", "collected_orphan_shards_total", "Unreferenced shard files swept.", func(m *engine.Metrics) float64 { return float64(m.OrphansCollected) }),
 	counter("engine", "collected_temp_files_total", "Temporary files of interrupted writes swept.", func(m *engine.Metrics) float64 { return float64(m.TempFilesCollected) }),
 	counter("engine", "collect_errors_total", "Shard deletions that failed and will be retried.", func(m *engine.Metrics) float64 { return float64(m.CollectErrors) }),
+	counter("repair", "passes_total", "Full repair passes completed.", func(m *engine.Metrics) float64 { return float64(m.Repair.Passes) }),
+	counter("repair", "blobs_checked_total", "Blobs examined by repair passes.", func(m *engine.Metrics) float64 { return float64(m.Repair.BlobsChecked) }),
+	counter("repair", "shards_rebuilt_total", "Shards rebuilt by repair.", func(m *engine.Metrics) float64 { return float64(m.Repair.ShardsRebuilt) }),
+	counter("repair", "rebuilt_bytes_total", "Bytes of shards rebuilt by repair.", func(m *engine.Metrics) float64 { return float64(m.Repair.BytesRebuilt) }),
+	counter("repair", "unrepairable_total", "Blobs found with fewer than k good shards.", func(m *engine.Metrics) float64 { return float64(m.Repair.Unrepairable) }),
+	counter("repair", "failures_total", "Shard rebuilds that failed and will be retried.", func(m *engine.Metrics) float64 { return float64(m.Repair.Failures) }),
+	gauge("repair", "queued_blobs", "Blobs queued for a check by reads that met a bad shard.", func(m *engine.Metrics) float64 { return float64(m.Repair.Queued) }),
+	gauge("repair", "running", "Whether a full repair pass is running.", func(m *engine.Metrics) float64 { return b2f(m.Repair.Running) }),
+	counter("scrub", "passes_total", "Scrub passes completed.", func(m *engine.Metrics) float64 { return float64(m.Scrub.Passes) }),
+	counter("scrub", "verified_bytes_total", "Shard bytes read and verified by scrubbing.", func(m *engine.Metrics) float64 { return float64(m.Scrub.BytesVerified) }),
+	counter("scrub", "corrupt_shards_total", "Shards scrubbing found corrupt.", func(m *engine.Metrics) float64 { return float64(m.Scrub.CorruptShards) }),
+	counter("scrub", "missing_shards_total", "Shards scrubbing found missing.", func(m *engine.Metrics) float64 { return float64(m.Scrub.MissingShards) }),
+	gauge("scrub", "progress_ratio", "How far the current or last scrub pass got, from 0 to 1.", func(m *engine.Metrics) float64 { return m.Scrub.Progress }),
 }
 
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// Per-space series, labelled by user space ID only (a bounded set; names never appear).
+var (
+	spaceHealthDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "space", "health"),
+		"A user space's health: 0 ok, 1 suspect, 2 down.", []string{"space"}, nil)
+	spaceUsedDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "space", "used_bytes"),
+		"Bytes of shard files the index places on a user space.", []string{"space"}, nil)
+	spaceMaxDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "space", "max_bytes"),
+		"A user space's shard store cap in bytes (0: none).", []string{"space"}, nil)
+	spaceShardsDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "space", "shards"),
+		"Shard files the index places on a user space.", []string{"space"}, nil)
+	spaceOpsDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "space", "operations_total"),
+		"Operations run on a user space's storage.", []string{"space"}, nil)
+	spaceErrsDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "space", "errors_total"),
+		"Operations on a user space's storage that failed by the space's fault.", []string{"space"}, nil)
+	spaceLatencyDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "space", "latency_seconds"),
+		"Moving average of a user space's operation latency.", []string{"space"}, nil)
+)
+
+var healthValue = map[string]float64{"ok": 0, "suspect": 1, "down": 2}
+
 var spaceUpDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "space", "up"),
-	"Whether a user space's storage is open (1) or unavailable (0), by user space ID.", []string{"space"}, nil)
+	"Whether a user space takes new shards (1) or not (0): open, not down, draining or cooling down after a failed write.", []string{"space"}, nil)
 
 // engineCollector reads an engine snapshot at scrape time.
 type engineCollector struct{ snapshot func() engine.Metrics }
@@ -47,6 +87,9 @@ func (c *engineCollector) Describe(ch chan<- *prometheus.Desc) {
 		ch <- m.desc
 	}
 	ch <- spaceUpDesc
+	for _, d := range []*prometheus.Desc{spaceHealthDesc, spaceUsedDesc, spaceMaxDesc, spaceShardsDesc, spaceOpsDesc, spaceErrsDesc, spaceLatencyDesc} {
+		ch <- d
+	}
 }
 
 func (c *engineCollector) Collect(ch chan<- prometheus.Metric) {
@@ -59,7 +102,15 @@ func (c *engineCollector) Collect(ch chan<- prometheus.Metric) {
 		if sp.Available {
 			up = 1
 		}
-		ch <- prometheus.MustNewConstMetric(spaceUpDesc, prometheus.GaugeValue, up, strconv.FormatUint(uint64(sp.ID), 10))
+		id := strconv.FormatUint(uint64(sp.ID), 10)
+		ch <- prometheus.MustNewConstMetric(spaceUpDesc, prometheus.GaugeValue, up, id)
+		ch <- prometheus.MustNewConstMetric(spaceHealthDesc, prometheus.GaugeValue, healthValue[sp.Health], id)
+		ch <- prometheus.MustNewConstMetric(spaceUsedDesc, prometheus.GaugeValue, float64(sp.UsedBytes), id)
+		ch <- prometheus.MustNewConstMetric(spaceMaxDesc, prometheus.GaugeValue, float64(sp.MaxBytes), id)
+		ch <- prometheus.MustNewConstMetric(spaceShardsDesc, prometheus.GaugeValue, float64(sp.Shards), id)
+		ch <- prometheus.MustNewConstMetric(spaceOpsDesc, prometheus.CounterValue, float64(sp.Operations), id)
+		ch <- prometheus.MustNewConstMetric(spaceErrsDesc, prometheus.CounterValue, float64(sp.Errors), id)
+		ch <- prometheus.MustNewConstMetric(spaceLatencyDesc, prometheus.GaugeValue, sp.Latency.Seconds(), id)
 	}
 }
 

@@ -58,7 +58,11 @@ func TestEngineAndKVCollectors(t *testing.T) {
 	em := engine.Metrics{
 		ObjectsWritten: 3, BytesWritten: 4096, BytesRead: 100, DegradedReads: 2, ReconstructedStripes: 5,
 		BlobsCollected: 7, OrphansCollected: 1, TempFilesCollected: 4,
-		Spaces: []engine.SpaceStatus{{ID: 1, Available: true}, {ID: 2, Available: false}},
+		Spaces: []engine.SpaceStatus{
+			{ID: 1, Available: true, Health: "ok", UsedBytes: 300, Shards: 3},
+			{ID: 2, Available: false, Health: "down"},
+		},
+		Repair: engine.RepairStatus{ShardsRebuilt: 6},
 	}
 	km := kv.Metrics{DiskBytes: 1 << 20, Commits: 42, Conflicts: 3}
 	reg := New(Sources{Engine: func() engine.Metrics { return em }, KV: func() kv.Metrics { return km }})
@@ -70,10 +74,21 @@ jcs_engine_degraded_reads_total 2
 # HELP jcs_engine_written_bytes_total Object bytes written, before redundancy.
 # TYPE jcs_engine_written_bytes_total counter
 jcs_engine_written_bytes_total 4096
-# HELP jcs_space_up Whether a user space's storage is open (1) or unavailable (0), by user space ID.
+# HELP jcs_space_up Whether a user space takes new shards (1) or not (0): open, not down, draining or cooling down after a failed write.
 # TYPE jcs_space_up gauge
 jcs_space_up{space="1"} 1
 jcs_space_up{space="2"} 0
+# HELP jcs_space_health A user space's health: 0 ok, 1 suspect, 2 down.
+# TYPE jcs_space_health gauge
+jcs_space_health{space="1"} 0
+jcs_space_health{space="2"} 2
+# HELP jcs_space_used_bytes Bytes of shard files the index places on a user space.
+# TYPE jcs_space_used_bytes gauge
+jcs_space_used_bytes{space="1"} 300
+jcs_space_used_bytes{space="2"} 0
+# HELP jcs_repair_shards_rebuilt_total Shards rebuilt by repair.
+# TYPE jcs_repair_shards_rebuilt_total counter
+jcs_repair_shards_rebuilt_total 6
 # HELP jcs_kv_commits_total Committed read-write transactions.
 # TYPE jcs_kv_commits_total counter
 jcs_kv_commits_total 42
@@ -83,6 +98,7 @@ jcs_kv_disk_bytes 1.048576e+06
 `
 	require.NoError(t, testutil.GatherAndCompare(reg.Gatherer(), strings.NewReader(want),
 		"jcs_engine_degraded_reads_total", "jcs_engine_written_bytes_total", "jcs_space_up",
+		"jcs_space_health", "jcs_space_used_bytes", "jcs_repair_shards_rebuilt_total",
 		"jcs_kv_commits_total", "jcs_kv_disk_bytes"))
 
 	// Values are read at scrape time, not at registration.
