@@ -25,6 +25,10 @@ type blobLayout struct {
 	Spaces     []SpaceID
 	Refs       uint64 // objects and parts that refer to the blob
 	CreateTime time.Time
+	// Hashed says the blob is indexed by its content, whose SHA-256 is Hash: later uploads
+	// of the same bytes with the same coding reference it instead of storing them again.
+	Hashed bool
+	Hash   [32]byte
 }
 
 // redundancy reports the blob's coding the way the /v1 API spells it.

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"errors"
 
@@ -62,7 +63,71 @@ func releaseBlob(tx kv.Tx, id BlobID) error {
 		return tx.Set(blobKey(id), encodeBlob(&b))
 	}
 	b.Refs = 0
+	if b.Hashed {
+		// The content index names this blob no more; another one may have taken the key.
+		key := contentKey(&b)
+		switch v, err := tx.Get(key); {
+		case err == nil && bytes.Equal(v, id[:]):
+			if err := tx.Delete(key); err != nil {
+				return err
+			}
+		case err != nil && !errors.Is(err, kv.ErrNotFound):
+			return err
+		}
+	}
 	return errors.Join(tx.Delete(blobKey(id)), tx.Set(gcKey(id), encodeBlob(&b)))
+}
+
+// contentKey is the content index key of a hashed blob: its bytes and their coding.
+func contentKey(b *blobLayout) []byte {
+	return kv.Key(kv.PrefixContent).Bytes(b.Hash[:]).Uint64(uint64(b.Size)).
+		Uint32(uint32(b.K)).Uint32(uint32(b.N)).Uint32(uint32(b.Chunk))
+}
+
+// Deduplication. An uploaded object's bytes are written before their hash is known, so the
+// engine cannot skip the write; it can keep only one copy. At commit, a new blob whose content
+// (SHA-256, size and coding) is already held by a live blob on usable spaces is dropped: the
+// object references the old blob, one more reference, and the new shards are deleted once the
+// commit is durable. Otherwise the new blob enters the content index. Reference counting does
+// the rest: the shared blob goes only when its last object does. Parts of multipart uploads
+// are not deduplicated.
+
+// commitContent records the blob of freshly written content and returns the blob the object
+// must name: c's own, or an existing live blob with the same content.
+func (e *Engine) commitContent(tx kv.Tx, c *content) (BlobID, error) {
+	b := c.blob
+	b.Hashed, b.Hash = true, c.sha
+	key := contentKey(b)
+	switch v, err := tx.Get(key); {
+	case err == nil && len(v) == len(BlobID{}):
+		old, err := getBlob(tx, BlobID(v))
+		switch {
+		case err == nil && e.usableLayout(&old):
+			old.Refs++
+			return old.ID, tx.Set(blobKey(old.ID), encodeBlob(&old))
+		case err != nil && KindOf(err) != KindNotFound:
+			return BlobID{}, err
+		}
+		// Gone or damaged: the new blob takes the key over.
+	case err != nil && !errors.Is(err, kv.ErrNotFound):
+		return BlobID{}, err
+	}
+	if err := putNewBlob(tx, b); err != nil {
+		return BlobID{}, err
+	}
+	return b.ID, tx.Set(key, b.ID[:])
+}
+
+// usableLayout reports whether every shard of b is on a registered space that is not down or
+// draining: a blob worth sharing instead of a fresh, fully redundant copy.
+func (e *Engine) usableLayout(b *blobLayout) bool {
+	for _, id := range b.Spaces {
+		v, ok := e.spaces.view(id)
+		if !ok || v.sp == nil || v.health == HealthDown || v.info.Draining {
+			return false
+		}
+	}
+	return true
 }
 
 // releaseContent drops the references o's content holds: its segments and, for a multipart

@@ -107,30 +107,39 @@ func (e *Engine) PutObject(ctx context.Context, in PutObjectInput) (Object, erro
 			return Object{}, err
 		}
 	}
-	var newBlobs []*blobLayout
-	if c.blob != nil {
-		newBlobs = []*blobLayout{c.blob}
-	}
-	o, err = e.commitKey(ctx, in.Bucket, in.Key, in.Cond, o, newBlobs, nil)
+	dup := false
+	o, err = e.commitKey(ctx, in.Bucket, in.Key, in.Cond, o, func(tx kv.Tx, o, _ *Object, _ bool) error {
+		dup = false
+		if c.blob == nil {
+			return nil
+		}
+		id, err := e.commitContent(tx, &c)
+		if err != nil {
+			return err
+		}
+		o.Segments[0].Blob = id
+		dup = id != c.blob.ID
+		return nil
+	})
 	if errors.Is(err, kv.ErrCommitUnknown) {
 		e.unstageContent(c) // the commit may have survived: leave the shards to the sweep
 		return Object{}, wrap(op, err)
 	}
-	if err != nil {
-		e.discardContent(ctx, c)
-		return Object{}, wrap(op, err)
+	if err != nil || dup {
+		e.discardContent(ctx, c) // failed, or the same bytes were already stored
+	} else {
+		e.unstageContent(c)
 	}
-	e.unstageContent(c)
-	return o, nil
+	return o, wrap(op, err)
 }
 
 // commitKey makes o the object at key in one transaction: it creates the key's package if
-// needed, checks cond against the object there, records newBlobs with their first reference,
-// runs inTx (which may change o and take further references), and replaces the old object,
-// releasing its content. o gets its ID, package, path and times before inTx runs. A transaction
-// rerun after a conflict starts again from the o given.
+// needed, checks cond against the object there, runs inTx (which may change o and take
+// references), and replaces the old object, releasing its content. o gets its ID, package,
+// path and times before inTx runs. A transaction rerun after a conflict starts again from the
+// o given.
 func (e *Engine) commitKey(ctx context.Context, b BucketID, key string, cond WriteCondition, o Object,
-	newBlobs []*blobLayout, inTx func(tx kv.Tx, o, old *Object, exists bool) error) (Object, error) {
+	inTx func(tx kv.Tx, o, old *Object, exists bool) error) (Object, error) {
 	objID, err := e.seqObject.Next(ctx)
 	if err != nil {
 		return Object{}, err
@@ -162,11 +171,6 @@ func (e *Engine) commitKey(ctx context.Context, b BucketID, key string, cond Wri
 		o.ID, o.PackageID, o.Path, o.CreateTime, o.UpdateTime = ObjectID(objID), p.ID, path, now, now
 		if exists {
 			o.ID, o.CreateTime = old.ID, old.CreateTime
-		}
-		for _, nb := range newBlobs {
-			if err := putNewBlob(tx, nb); err != nil {
-				return err
-			}
 		}
 		if inTx != nil {
 			if err := inTx(tx, &o, &old, exists); err != nil {
@@ -277,7 +281,7 @@ func (e *Engine) CopyObject(ctx context.Context, in CopyObjectInput) (Object, er
 	if err := validateKey(in.DstKey); err != nil {
 		return Object{}, &Error{Op: op, Kind: KindInvalid, Err: err}
 	}
-	o, err := e.commitKey(ctx, in.DstBucket, in.DstKey, in.Cond, Object{}, nil, func(tx kv.Tx, o, _ *Object, _ bool) error {
+	o, err := e.commitKey(ctx, in.DstBucket, in.DstKey, in.Cond, Object{}, func(tx kv.Tx, o, _ *Object, _ bool) error {
 		if _, err := getBucket(tx, in.SrcBucket); err != nil {
 			return err
 		}

@@ -238,8 +238,10 @@ func (e *Engine) commitUploads(ctx context.Context, pkg PackageID, staged []stag
 	now := e.now()
 	var out []Object
 	released := false
+	dup := make([]bool, len(staged))
 	err := e.kv.Update(ctx, func(tx kv.Tx) error {
 		out, released = out[:0], false
+		clear(dup)
 		if _, err := getPackage(tx, pkg); err != nil {
 			return err
 		}
@@ -261,9 +263,12 @@ func (e *Engine) commitUploads(ctx context.Context, pkg PackageID, staged []stag
 				released = true
 			}
 			if s.content.blob != nil {
-				if err := putNewBlob(tx, s.content.blob); err != nil {
+				id, err := e.commitContent(tx, &staged[i].content)
+				if err != nil {
 					return err
 				}
+				o.Segments[0].Blob = id
+				dup[i] = id != s.content.blob.ID
 			}
 			if err := putObject(tx, &o); err != nil {
 				return err
@@ -276,6 +281,14 @@ func (e *Engine) commitUploads(ctx context.Context, pkg PackageID, staged []stag
 		return nil, err
 	}
 	e.stats.objectsWritten.Add(int64(len(out)))
+	for i := range staged {
+		// The copy that lost to an existing blob is nobody's: delete it now. The others are
+		// unstaged by the caller.
+		if dup[i] {
+			e.discardContent(ctx, staged[i].content)
+			staged[i].content.blob = nil
+		}
+	}
 	if released {
 		e.wakeCollector()
 	}

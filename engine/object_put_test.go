@@ -50,7 +50,8 @@ func TestUploadRedundancyBySize(t *testing.T) {
 	} {
 		for _, known := range []bool{true, false} {
 			t.Run(fmt.Sprintf("size=%d/known=%t", size, known), func(t *testing.T) {
-				content := randomBytes(uint64(size), size)
+				// Distinct content per case: identical bytes would be stored once.
+				content := randomBytes(uint64(2*size)+uint64(len(fmt.Sprint(known))), size)
 				announced := int64(-1)
 				if known {
 					announced = int64(size)
@@ -384,7 +385,7 @@ func TestUploadAffinity(t *testing.T) {
 	for _, aff := range []SpaceID{1, 3, 6} {
 		for _, size := range []int{10, 30_000} {
 			objs, err := te.UploadObjects(t.Context(), UploadInput{PackageID: p.ID, Affinity: aff},
-				files(fmt.Sprintf("%d-%d", aff, size), randomBytes(1, size)))
+				files(fmt.Sprintf("%d-%d", aff, size), randomBytes(uint64(aff), size)))
 			require.NoError(t, err)
 			require.Equal(t, aff, te.layouts(t, objs[0].ID)[0].Spaces[0])
 		}

@@ -21,6 +21,7 @@ const (
 	objectRecordV2    = 2 // v1, then ETag, attributes, tags and checksum
 	objectRefRecordV1 = 1 // package ID, path: where an object ID lives
 	blobRecordV1      = 1 // see encodeBlob
+	blobRecordV2      = 2 // v1, then the content hash (present flag, 32 bytes)
 	partRecordV1      = 1 // blob, size, create time
 	partRecordV2      = 2 // v1, then MD5 and checksum value
 	spaceRecordV1     = 1 // see encodeSpace; the secret in plain text
@@ -249,7 +250,7 @@ func decodeObjectRef(v []byte) (PackageID, string, error) {
 // count is zero.
 func encodeBlob(b *blobLayout) []byte {
 	var e kv.Encoder
-	e.Version(blobRecordV1)
+	e.Version(blobRecordV2)
 	e.Uvarint(uint64(b.K))
 	e.Uvarint(uint64(b.N))
 	e.Uvarint(uint64(b.Chunk))
@@ -260,12 +261,17 @@ func encodeBlob(b *blobLayout) []byte {
 	}
 	e.Uvarint(uint64(b.Refs))
 	e.Time(b.CreateTime)
+	e.Bool(b.Hashed)
+	if b.Hashed {
+		e.ByteSlice(b.Hash[:])
+	}
 	return e.Bytes()
 }
 
 func decodeBlob(id BlobID, v []byte) (blobLayout, error) {
 	d := kv.NewDecoder(v)
-	if ver := d.Version(); ver != blobRecordV1 && d.Err() == nil {
+	ver := d.Version()
+	if ver != blobRecordV1 && ver != blobRecordV2 && d.Err() == nil {
 		return blobLayout{}, fmt.Errorf("engine: blob record version %d unsupported", ver)
 	}
 	b := blobLayout{ID: id}
@@ -282,6 +288,11 @@ func decodeBlob(id BlobID, v []byte) (blobLayout, error) {
 	}
 	b.Refs = d.Uvarint()
 	b.CreateTime = d.Time()
+	if ver >= blobRecordV2 {
+		if b.Hashed = d.Bool(); b.Hashed {
+			fixed(d, b.Hash[:])
+		}
+	}
 	return b, finish(d)
 }
 

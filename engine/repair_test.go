@@ -460,3 +460,55 @@ func TestUserSpaceSecretSealed(t *testing.T) {
 		requireKind(t, KindInvalid, err)
 	}
 }
+
+// TestDedup: identical content uploaded again, through /v1 or S3 keys, is stored once and
+// shared; each delete drops one reference, and the data goes with the last.
+func TestDedup(t *testing.T) {
+	te := newTestEngine(t, withSpaces(7))
+	ctx := t.Context()
+	p := te.pkg(t)
+	content := randomBytes(42, 50_000)
+	first := te.upload1(t, p.ID, "a", content)
+	shards := te.shardCount(t)
+	second := te.upload1(t, p.ID, "b", content)
+	bucket, err := te.GetPackage(ctx, p.ID)
+	require.NoError(t, err)
+	third, err := te.PutObject(ctx, PutObjectInput{Bucket: bucket.BucketID, Key: "s3/key", Body: bytes.NewReader(content), Size: int64(len(content))})
+	require.NoError(t, err)
+	require.Equal(t, shards, te.shardCount(t), "the copies were dropped")
+	blob := first.Segments[0].Blob
+	require.Equal(t, blob, second.Segments[0].Blob)
+	require.Equal(t, blob, third.Segments[0].Blob)
+	require.Equal(t, uint64(3), te.layouts(t, first.ID)[0].Refs)
+	require.True(t, te.fsck(t, true).Clean())
+
+	require.NoError(t, te.DeleteObjects(ctx, []ObjectID{first.ID}))
+	te.collect(t)
+	require.Equal(t, content, te.read(t, second.ID))
+	require.NoError(t, te.DeleteObjects(ctx, []ObjectID{second.ID}))
+	err = te.DeleteKeys(ctx, bucket.BucketID, []string{"s3/key"})
+	require.NoError(t, err)
+	te.collect(t)
+	requireNoBlobRecords(t, te)
+	require.Zero(t, te.shardCount(t))
+
+	// The content index forgot the blob: the same bytes again make a new one.
+	again := te.upload1(t, p.ID, "c", content)
+	require.NotEqual(t, blob, again.Segments[0].Blob)
+
+	// A blob with a shard on a down space is not shared: the fresh copy is kept.
+	down := te.layouts(t, again.ID)[0].Spaces[0]
+	te.spaces[down].Fail(faultspace.OpAll, nil, nil)
+	te.ProbeSpaces(ctx)
+	fresh := te.upload1(t, p.ID, "d", content)
+	require.NotEqual(t, again.Segments[0].Blob, fresh.Segments[0].Blob)
+	te.clearFaults()
+	rep := te.fsck(t, true)
+	require.True(t, rep.Clean(), "%+v", rep)
+	// And the newer blob now answers for the content.
+	last := te.upload1(t, p.ID, "e", content)
+	require.Equal(t, fresh.Segments[0].Blob, last.Segments[0].Blob)
+	require.NoError(t, te.DeleteObjects(ctx, []ObjectID{again.ID}))
+	te.collect(t)
+	require.Equal(t, content, te.read(t, last.ID))
+}

@@ -519,7 +519,7 @@ func (e *Engine) CompleteUpload(ctx context.Context, in CompleteUploadInput) (Ob
 			return Object{}, err
 		}
 	}
-	o, err = e.commitKey(ctx, in.Bucket, in.Key, in.Cond, o, nil, func(tx kv.Tx, _, _ *Object, _ bool) error {
+	o, err = e.commitKey(ctx, in.Bucket, in.Key, in.Cond, o, func(tx kv.Tx, _, _ *Object, _ bool) error {
 		u, err := getUpload(tx, in.Bucket, in.Key, in.Upload)
 		if err != nil {
 			return err

@@ -41,6 +41,9 @@ const (
 	PrefixBlob Prefix = 0x40
 	// PrefixGC queues layouts of blobs whose shards must be deleted: gc/<blobID 16 bytes>. Since v1.
 	PrefixGC Prefix = 0x41
+	// PrefixContent indexes blobs by content, for deduplication:
+	// content/<SHA-256 32 bytes>/<size u64>/<k u32>/<n u32>/<chunk u32> -> blobID. Since v1.
+	PrefixContent Prefix = 0x42
 
 	// PrefixPart holds multipart parts: part/<objectID u64>/<index u32>. Since v1.
 	PrefixPart Prefix = 0x50
@@ -89,6 +92,8 @@ func (p Prefix) String() string {
 		return "blob"
 	case PrefixGC:
 		return "gc"
+	case PrefixContent:
+		return "content"
 	case PrefixPart:
 		return "part"
 	case PrefixUpload:
