@@ -59,7 +59,8 @@ func TestRoutes(t *testing.T) {
 	t.Run("other routes", func(t *testing.T) {
 		c.fails(t, http.StatusNotFound, "DataNotFound", "GET", "/v1/object/nope", nil, nil)
 		c.fails(t, http.StatusMethodNotAllowed, "BadArgument", "GET", "/v1/bucket/create", nil, nil)
-		c.fails(t, http.StatusNotImplemented, "OperationFailed", "POST", "/v1/userSpace/create", nil, map[string]any{})
+		c.fails(t, http.StatusBadRequest, "BadArgument", "POST", "/v1/userSpace/create", nil, map[string]any{})
+		c.fails(t, http.StatusNotImplemented, "OperationFailed", "POST", "/v1/spaceSyncer/createTask", nil, map[string]any{})
 	})
 }
 

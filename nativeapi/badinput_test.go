@@ -190,8 +190,6 @@ func routeCases() []badCase {
 		{"DELETE of a download", func(h *harness) response { return h.call("DELETE", target("/v1/object/download", "objectID", 1), nil) }, 405, "BadArgument"},
 	}
 	for _, route := range []string{
-		"/v1/userSpace/create", "/v1/userSpace/update", "/v1/userSpace/delete", "/v1/userSpace/get",
-		"/v1/userSpace/test", "/v1/userSpace/createPackage", "/v1/userSpace/downloadPackage",
 		"/v1/spaceSyncer/createTask", "/v1/spaceSyncer/getTask", "/v1/spaceSyncer/cancelTask",
 	} {
 		method := "POST"

@@ -6,9 +6,9 @@ import (
 	"github.com/gorilla/mux"
 )
 
-// routes is the route table of the /v1 API: the routes of the seed document's sections 1–3,
-// and the section 4–5 routes that are not implemented yet, which answer 501 rather than 404 so
-// that a client can tell "not yet" from "no such thing".
+// routes is the route table of the /v1 API: the routes of the seed document's sections 1–4,
+// the admin routes, and the section 5 routes that are not implemented yet, which answer 501
+// rather than 404 so that a client can tell "not yet" from "no such thing".
 func (h *Handler) routes() *mux.Router {
 	table := []route{
 		{method: "POST", path: "/v1/bucket/create", name: "bucket.create", fn: h.createBucket},
@@ -35,16 +35,27 @@ func (h *Handler) routes() *mux.Router {
 		{method: "POST", path: "/v1/object/uploadPart", name: "object.uploadPart", fn: h.uploadPart, streamsBody: true},
 		{method: "POST", path: "/v1/object/completeMultipartUpload", name: "object.completeMultipartUpload", fn: h.completeMultipartUpload},
 
+		{method: "POST", path: "/v1/userSpace/create", name: "userSpace.create", fn: h.createUserSpace},
+		{method: "POST", path: "/v1/userSpace/update", name: "userSpace.update", fn: h.updateUserSpace},
+		{method: "POST", path: "/v1/userSpace/delete", name: "userSpace.delete", fn: h.deleteUserSpace},
+		{method: "GET", path: "/v1/userSpace/get", name: "userSpace.get", fn: h.getUserSpace},
+		{method: "POST", path: "/v1/userSpace/test", name: "userSpace.test", fn: h.testUserSpace},
+		{method: "POST", path: "/v1/userSpace/createPackage", name: "userSpace.createPackage", fn: h.importPackage},
+		{method: "POST", path: "/v1/userSpace/downloadPackage", name: "userSpace.downloadPackage", fn: h.exportPackage},
+
 		{method: "POST", path: "/admin/v1/user/create", name: "admin.user.create", fn: h.createUser},
 		{method: "GET", path: "/admin/v1/user/list", name: "admin.user.list", fn: h.listUsers},
 		{method: "POST", path: "/admin/v1/user/delete", name: "admin.user.delete", fn: h.deleteUser},
 		{method: "POST", path: "/admin/v1/accessKey/create", name: "admin.accessKey.create", fn: h.createAccessKey},
 		{method: "GET", path: "/admin/v1/accessKey/list", name: "admin.accessKey.list", fn: h.listAccessKeys},
 		{method: "POST", path: "/admin/v1/accessKey/delete", name: "admin.accessKey.delete", fn: h.deleteAccessKey},
+		{method: "POST", path: "/admin/v1/repair", name: "admin.repair", fn: h.repair},
+		{method: "POST", path: "/admin/v1/scrub", name: "admin.scrub", fn: h.scrub},
+		{method: "POST", path: "/admin/v1/fsck", name: "admin.fsck", fn: h.fsck},
+		{method: "POST", path: "/admin/v1/probe", name: "admin.probe", fn: h.probe},
+		{method: "GET", path: "/admin/v1/status", name: "admin.status", fn: h.status},
 	}
 	for _, p := range []string{
-		"/v1/userSpace/create", "/v1/userSpace/update", "/v1/userSpace/delete", "/v1/userSpace/get",
-		"/v1/userSpace/test", "/v1/userSpace/createPackage", "/v1/userSpace/downloadPackage",
 		"/v1/spaceSyncer/createTask", "/v1/spaceSyncer/getTask", "/v1/spaceSyncer/cancelTask",
 	} {
 		table = append(table, route{path: p, name: "notImplemented", fn: notImplemented})

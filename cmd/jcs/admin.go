@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -26,11 +27,18 @@ const adminUsage = `usage: jcs admin [--api URL] [--data DIR] COMMAND
   key create NAME         create an access key for user NAME; prints the secret once
   key list NAME           list user NAME's access keys (without secrets)
   key delete ACCESS_KEY   delete an access key
+  repair                  run a repair pass now: rebuild missing shards, empty draining spaces
+  scrub [--rate N]        read and verify every shard now, at most N bytes/s (0: unbounded)
+  fsck [--verify]         check the index against the shards in the user spaces; --verify also
+                          reads every shard; exits with status 1 if the report is not clean
+  probe                   probe every user space now, then print their status
+  status                  print the user spaces' health and usage, and repair and scrub progress
+The maintenance commands (repair to status) print the server's report as indented JSON.
 The command signs its requests with the root credentials (JCS_ACCESS_KEY/JCS_SECRET_KEY,
 or credentials.json in --data) and talks to the running server's /admin/v1 routes.
 `
 
-// adminCommand manages users and access keys through a running server.
+// adminCommand manages users and access keys, and runs maintenance, through a running server.
 func adminCommand(args []string, stdout, stderr io.Writer, getenv func(string) string) error {
 	fs := flag.NewFlagSet("jcs admin", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -41,7 +49,8 @@ func adminCommand(args []string, stdout, stderr io.Writer, getenv func(string) s
 		return err
 	}
 	a := fs.Args()
-	if len(a) < 2 {
+	maintenance := len(a) > 0 && maintenanceRoutes[a[0]] != ""
+	if len(a) < 2 && !maintenance {
 		fs.Usage()
 		return fmt.Errorf("missing command")
 	}
@@ -51,6 +60,9 @@ func adminCommand(args []string, stdout, stderr io.Writer, getenv func(string) s
 	}
 	cl := adminClient{base: strings.TrimSuffix(*api, "/"), creds: c}
 	ctx := context.Background()
+	if maintenance {
+		return maintenanceCommand(ctx, cl, a, stdout, stderr)
+	}
 	arg := func() (string, error) {
 		if len(a) != 3 {
 			return "", fmt.Errorf("jcs admin %s %s takes one argument", a[0], a[1])
@@ -139,6 +151,68 @@ func adminCommand(args []string, stdout, stderr io.Writer, getenv func(string) s
 	default:
 		fs.Usage()
 		return fmt.Errorf("unknown admin command %q", strings.Join(a, " "))
+	}
+	return nil
+}
+
+// maintenanceRoutes maps each maintenance command to the method of its /admin/v1 route.
+var maintenanceRoutes = map[string]string{
+	"repair": "POST", "scrub": "POST", "fsck": "POST", "probe": "POST", "status": "GET",
+}
+
+// errNotClean is the error of a fsck whose report is not clean: the process exits with status
+// 1 after printing the report, so that scripts can rely on the status alone.
+var errNotClean = errors.New("fsck: the report is not clean")
+
+// maintenanceCommand runs repair, scrub, fsck, probe or status (args[0]) with its flags, and
+// prints the server's report as indented JSON.
+func maintenanceCommand(ctx context.Context, cl adminClient, args []string, stdout, stderr io.Writer) error {
+	cmd := args[0]
+	fs := flag.NewFlagSet("jcs admin "+cmd, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var body any
+	switch cmd {
+	case "scrub":
+		req := &struct {
+			Rate int64 `json:"rate"`
+		}{}
+		fs.Int64Var(&req.Rate, "rate", 0, "bytes per second to read (0: unbounded)")
+		body = req
+	case "fsck":
+		req := &struct {
+			Verify bool `json:"verify"`
+		}{}
+		fs.BoolVar(&req.Verify, "verify", false, "read every shard and verify its checksums")
+		body = req
+	}
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("jcs admin %s takes no arguments, got %q", cmd, fs.Args())
+	}
+	var report json.RawMessage
+	if err := cl.call(ctx, maintenanceRoutes[cmd], "/admin/v1/"+cmd, body, &report); err != nil {
+		return err
+	}
+	var out bytes.Buffer
+	if err := json.Indent(&out, report, "", "  "); err != nil {
+		return fmt.Errorf("%s: unreadable report: %w", cmd, err)
+	}
+	out.WriteByte('\n')
+	if _, err := stdout.Write(out.Bytes()); err != nil {
+		return err
+	}
+	if cmd == "fsck" {
+		var r struct {
+			Clean *bool `json:"clean"`
+		}
+		if err := json.Unmarshal(report, &r); err != nil || r.Clean == nil {
+			return fmt.Errorf("fsck: the report says nothing of being clean: %s", report)
+		}
+		if !*r.Clean {
+			return errNotClean
+		}
 	}
 	return nil
 }
