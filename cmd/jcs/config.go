@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/jointcloud/jcs/engine"
 )
@@ -32,6 +33,9 @@ type config struct {
 	ConfigFile               string
 	// TLSCert and TLSKey, both set, serve both listeners over HTTPS.
 	TLSCert, TLSKey string
+	// Health, repair and scrubbing; see engine.Options.
+	ProbeInterval, RepairAfter, RepairInterval, ScrubInterval time.Duration
+	ScrubRate                                                 int64
 }
 
 func (c *config) flags(fs *flag.FlagSet) {
@@ -49,6 +53,11 @@ func (c *config) flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.LogFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&c.TLSCert, "tls-cert", "", "PEM certificate (chain) file: with --tls-key, serve HTTPS on both listeners")
 	fs.StringVar(&c.TLSKey, "tls-key", "", "PEM private key file of --tls-cert")
+	fs.DurationVar(&c.ProbeInterval, "probe-interval", engine.DefaultProbeInterval, "how often every user space is probed (and a down one reopened)")
+	fs.DurationVar(&c.RepairAfter, "repair-after", engine.DefaultRepairAfter, "how long a user space may be down before its shards are rebuilt on other spaces")
+	fs.DurationVar(&c.RepairInterval, "repair-interval", engine.DefaultRepairInterval, "how often a full repair pass runs unprompted")
+	fs.DurationVar(&c.ScrubInterval, "scrub-interval", engine.DefaultScrubInterval, "pause between background scrub passes, which verify every shard; negative turns scrubbing off")
+	fs.Int64Var(&c.ScrubRate, "scrub-rate", engine.DefaultScrubRate, "bytes per second a background scrub pass reads at most")
 	fs.StringVar(&c.ConfigFile, "config", "", "JSON file of flag values, e.g. {\"data\": \"/srv/jcs\"}")
 }
 
@@ -104,6 +113,10 @@ func (c *config) validate() error {
 		return errors.New("--data must not be empty")
 	case c.DefaultSpaces < 0:
 		return errors.New("--default-spaces must not be negative")
+	case c.ProbeInterval <= 0 || c.RepairAfter <= 0 || c.RepairInterval <= 0 || c.ScrubInterval == 0:
+		return errors.New("--probe-interval, --repair-after, --repair-interval and --scrub-interval must be positive (--scrub-interval may be negative: off)")
+	case c.ScrubRate <= 0:
+		return errors.New("--scrub-rate must be positive")
 	case c.LogFormat != "text" && c.LogFormat != "json":
 		return fmt.Errorf("--log-format %q: want text or json", c.LogFormat)
 	}

@@ -1,12 +1,16 @@
 package main
 
 import (
+	"cmp"
 	"io"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/jointcloud/jcs/engine"
 )
 
 func env(m map[string]string) func(string) string {
@@ -44,6 +48,13 @@ func TestConfigPrecedence(t *testing.T) {
 			want: config{Data: "/from/flag", APIAddr: "file:1", S3Addr: "127.0.0.1:7891", DefaultSpaces: 3, LogLevel: "info", LogFormat: "text", ConfigFile: file, DataShards: 4, ParityShards: 2, ChunkSize: 1 << 20, SmallObjectSize: 256 << 10},
 		},
 		{
+			name: "health flags",
+			args: []string{"--repair-after", "90s", "--scrub-interval", "-1s"},
+			env:  map[string]string{"JCS_PROBE_INTERVAL": "250ms", "JCS_SCRUB_RATE": "1048576"},
+			want: config{Data: "./data", APIAddr: "127.0.0.1:7890", S3Addr: "127.0.0.1:7891", DefaultSpaces: 6, LogLevel: "info", LogFormat: "text", DataShards: 4, ParityShards: 2, ChunkSize: 1 << 20, SmallObjectSize: 256 << 10,
+				ProbeInterval: 250 * time.Millisecond, RepairAfter: 90 * time.Second, ScrubInterval: -time.Second, ScrubRate: 1 << 20},
+		},
+		{
 			name: "config file named by env",
 			env:  map[string]string{"JCS_CONFIG": file, "JCS_API_ADDR": "env:2"},
 			want: config{Data: "/from/file", APIAddr: "env:2", S3Addr: "127.0.0.1:7891", DefaultSpaces: 3, NoAuth: true, LogLevel: "info", LogFormat: "text", ConfigFile: file, DataShards: 4, ParityShards: 2, ChunkSize: 1 << 20, SmallObjectSize: 256 << 10},
@@ -52,7 +63,13 @@ func TestConfigPrecedence(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := parseConfig(tc.args, env(tc.env), io.Discard)
 			require.NoError(t, err)
-			require.Equal(t, tc.want, *got)
+			want := tc.want
+			want.ProbeInterval = cmp.Or(want.ProbeInterval, engine.DefaultProbeInterval)
+			want.RepairAfter = cmp.Or(want.RepairAfter, engine.DefaultRepairAfter)
+			want.RepairInterval = cmp.Or(want.RepairInterval, engine.DefaultRepairInterval)
+			want.ScrubInterval = cmp.Or(want.ScrubInterval, engine.DefaultScrubInterval)
+			want.ScrubRate = cmp.Or(want.ScrubRate, engine.DefaultScrubRate)
+			require.Equal(t, want, *got)
 		})
 	}
 }

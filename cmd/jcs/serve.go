@@ -85,9 +85,11 @@ func startServer(ctx context.Context, cfg *config, log *slog.Logger, stdout io.W
 		return nil, err
 	}
 	eo := engine.Options{
-		Store: s.store, OpenSpace: openSpace, Logger: log, SealKey: seal,
+		Store: s.store, OpenSpace: openSpace, OpenFiles: openFiles, Logger: log, SealKey: seal,
 		DataShards: cfg.DataShards, ParityShards: cfg.ParityShards,
 		ChunkSize: cfg.ChunkSize, SmallObjectSize: cfg.SmallObjectSize,
+		ProbeInterval: cfg.ProbeInterval, RepairAfter: cfg.RepairAfter, RepairInterval: cfg.RepairInterval,
+		ScrubInterval: cfg.ScrubInterval, ScrubRate: cfg.ScrubRate,
 	}
 	if s.eng, err = engine.New(ctx, eo); err != nil {
 		return nil, err

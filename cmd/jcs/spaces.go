@@ -5,27 +5,106 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/jointcloud/jcs/engine"
 	"github.com/jointcloud/jcs/engine/space"
 	"github.com/jointcloud/jcs/engine/space/localdir"
+	"github.com/jointcloud/jcs/engine/space/s3space"
 )
 
 // openSpace opens the storage of a user space. It is the engine's SpaceOpener: the engine
 // knows user spaces only as records, and cmd decides which implementation serves each type.
-func openSpace(_ context.Context, us engine.UserSpace) (space.Space, error) {
+func openSpace(ctx context.Context, us engine.UserSpace) (space.Space, error) {
 	switch us.Storage.Type {
 	case engine.StorageLocal:
-		if !filepath.IsAbs(us.Storage.Path) {
-			return nil, fmt.Errorf("local user space path %q must be absolute", us.Storage.Path)
+		dir, err := localDir(us)
+		if err != nil {
+			return nil, err
 		}
-		root := filepath.Join(us.Storage.Path, filepath.FromSlash(us.WorkingDir))
+		root := filepath.Join(dir, filepath.FromSlash(us.WorkingDir))
 		if err := os.MkdirAll(root, 0o755); err != nil {
 			return nil, err
 		}
 		return localdir.New(root)
+	case engine.StorageS3, engine.StorageOBS, engine.StorageOSS, engine.StorageCOS:
+		c, err := s3Config(us)
+		if err != nil {
+			return nil, err
+		}
+		c.Prefix = us.WorkingDir
+		return s3space.New(ctx, c)
 	}
 	return nil, fmt.Errorf("user space type %q is not supported by this build", us.Storage.Type)
+}
+
+// openFiles opens the plain-file view of a user space, rooted at its storage's root: the
+// engine's FilesOpener, for createPackage and downloadPackage.
+func openFiles(ctx context.Context, us engine.UserSpace) (space.Files, error) {
+	switch us.Storage.Type {
+	case engine.StorageLocal:
+		dir, err := localDir(us)
+		if err != nil {
+			return nil, err
+		}
+		return localdir.NewFiles(dir)
+	case engine.StorageS3, engine.StorageOBS, engine.StorageOSS, engine.StorageCOS:
+		c, err := s3Config(us)
+		if err != nil {
+			return nil, err
+		}
+		return s3space.New(ctx, c)
+	}
+	return nil, fmt.Errorf("user space type %q is not supported by this build", us.Storage.Type)
+}
+
+// localDir checks that a Local space's directory exists: a directory that is gone (an
+// unmounted disk) must fail to open, not be recreated empty on the root file system.
+func localDir(us engine.UserSpace) (string, error) {
+	dir := us.Storage.Path
+	if !filepath.IsAbs(dir) {
+		return "", fmt.Errorf("local user space path %q must be absolute", dir)
+	}
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return "", err
+	}
+	if !fi.IsDir() {
+		return "", fmt.Errorf("local user space path %q is not a directory", dir)
+	}
+	return dir, nil
+}
+
+// s3Config maps a space of the S3 family to an S3 client configuration. OBS, OSS and COS are
+// reached through their S3-compatible endpoints, derived from the region when none is given.
+func s3Config(us engine.UserSpace) (s3space.Config, error) {
+	st := us.Storage
+	c := s3space.Config{
+		Endpoint: st.Endpoint, Region: st.Region, Bucket: st.Bucket, PathStyle: st.PathStyle,
+		AccessKeyID: us.Credential.AccessKeyID, SecretAccessKey: us.Credential.SecretAccessKey,
+	}
+	if c.Endpoint == "" && st.Region != "" {
+		switch st.Type {
+		case engine.StorageOBS:
+			c.Endpoint = "https://obs." + st.Region + ".myhuaweicloud.com"
+		case engine.StorageOSS:
+			c.Endpoint = "https://" + ensurePrefix(st.Region, "oss-") + ".aliyuncs.com"
+			c.Region = strings.TrimPrefix(st.Region, "oss-")
+		case engine.StorageCOS:
+			c.Endpoint = "https://cos." + st.Region + ".myqcloud.com"
+		}
+	}
+	if c.Endpoint == "" {
+		return c, fmt.Errorf("a %s user space needs an endpoint or a region", st.Type)
+	}
+	return c, nil
+}
+
+func ensurePrefix(s, prefix string) string {
+	if strings.HasPrefix(s, prefix) {
+		return s
+	}
+	return prefix + s
 }
 
 // ensureDefaultSpaces gives the engine the embedded default of a first start: n local user
