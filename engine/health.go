@@ -2,8 +2,11 @@ package engine
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
+
+	"github.com/jointcloud/jcs/engine/space"
 )
 
 // probeLoop probes every user space every ProbeInterval until ctx ends.
@@ -38,7 +41,7 @@ func (e *Engine) ProbeSpaces(ctx context.Context) {
 func (e *Engine) probeOne(ctx context.Context, v spaceView) {
 	id := v.info.ID
 	if v.sp != nil && v.health != HealthDown {
-		err := e.probe(ctx, v.sp)
+		err := e.probeTimed(ctx, v.sp)
 		if ctx.Err() != nil {
 			return
 		}
@@ -50,7 +53,7 @@ func (e *Engine) probeOne(ctx context.Context, v spaceView) {
 	}
 	sp, err := e.opts.OpenSpace(ctx, v.info)
 	if err == nil {
-		if err = e.probe(ctx, sp); err != nil {
+		if err = e.probeTimed(ctx, sp); err != nil {
 			closeSpace(sp)
 		}
 	}
@@ -65,4 +68,15 @@ func (e *Engine) probeOne(ctx context.Context, v spaceView) {
 	e.spaces.setHealth(id, nil)
 	e.log.Info("user space is back", "space", id, "name", v.info.Name)
 	e.wakeRepair()
+}
+
+// probeTimed probes a space and fails a probe that succeeded only after slowOp: a space that
+// slow stalls every read it serves.
+func (e *Engine) probeTimed(ctx context.Context, sp space.Space) error {
+	start := time.Now()
+	err := e.probe(ctx, sp)
+	if elapsed := time.Since(start); err == nil && elapsed > slowOp {
+		err = fmt.Errorf("the probe took %v", elapsed.Round(time.Millisecond))
+	}
+	return err
 }

@@ -512,3 +512,30 @@ func TestDedup(t *testing.T) {
 	te.collect(t)
 	require.Equal(t, content, te.read(t, last.ID))
 }
+
+// TestSlowSpace: a space that answers, but slowly, is taken down by the latency of real reads
+// and by its probe; reads then stop waiting on it.
+func TestSlowSpace(t *testing.T) {
+	defer func(old time.Duration) { slowOp = old }(slowOp)
+	slowOp = 20 * time.Millisecond
+	te := newTestEngine(t, withSpaces(7))
+	ctx := t.Context()
+	objs, contents := healthTestObjects(t, te, 8)
+	slow := te.layouts(t, objs[7].ID)[0].Spaces[0] // holds a data shard: reads touch it
+	te.spaces[slow].Delay(faultspace.OpAll, nil, 50*time.Millisecond)
+
+	requireContents(t, te, objs, contents)
+	st := te.status(slow)
+	require.Equal(t, "down", st.Health, "slow reads add up to down: %+v", st)
+	require.Contains(t, st.LastError, "took")
+	ops := st.Operations
+	requireContents(t, te, objs, contents)
+	require.Equal(t, ops, te.status(slow).Operations, "a down space is not read")
+
+	// The probe agrees while it stays slow, and brings it back once it is fast.
+	te.ProbeSpaces(ctx)
+	require.Equal(t, "down", te.status(slow).Health)
+	te.spaces[slow].Clear()
+	te.ProbeSpaces(ctx)
+	require.Equal(t, "ok", te.status(slow).Health)
+}

@@ -40,12 +40,15 @@ func (h Health) String() string {
 	return "down"
 }
 
+// downAfter is how many operations in a row must fail before a space is taken down.
+const downAfter = 3
+
+// slowOp is how long an operation other than a Put (or a probe) may take before it counts as
+// a failure: a space that answers, but only after this long, stalls every read it serves. A
+// variable so that tests can shorten it.
+var slowOp = 5 * time.Second
+
 const (
-	// downAfter is how many operations in a row must fail before a space is taken down.
-	downAfter = 3
-	// slowOp is how long an operation other than a Put may take before it counts as a
-	// failure: a space that answers, but only after this long, stalls every read it serves.
-	slowOp = 5 * time.Second
 	// writeFailureCooldown is how long a space that failed a shard write gets no new shards,
 	// whatever its health; it keeps one failing space from failing every upload until the
 	// failures add up or the probe runs.

@@ -22,6 +22,7 @@ import (
 	"io"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/jointcloud/jcs/engine/space"
 )
@@ -66,6 +67,14 @@ type Space struct {
 	mu          sync.RWMutex
 	failures    []failure
 	corruptions []corruption
+	delays      []delay
+}
+
+// delay makes the operations in ops on names that match take d longer.
+type delay struct {
+	ops   Op
+	match func(name string) bool
+	d     time.Duration
 }
 
 // failure makes the operations in ops fail with err for names that match.
@@ -130,11 +139,43 @@ func (s *Space) Corrupt(match func(name string) bool, off, n int64) {
 	s.corruptions = append(s.corruptions, corruption{match: match, off: off, n: n})
 }
 
+// Delay makes the operations in ops, on names that match (every name if match is nil), wait d
+// before they run, as a slow or overloaded store would. A wait ends early, failing the
+// operation, when its context is cancelled (ReadAt has none and always waits in full).
+func (s *Space) Delay(ops Op, match func(name string) bool, d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.delays = append(s.delays, delay{ops: ops, match: match, d: d})
+}
+
 // Clear removes every fault. Calls already past their fault check are not affected.
 func (s *Space) Clear() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.failures, s.corruptions = nil, nil
+	s.failures, s.corruptions, s.delays = nil, nil, nil
+}
+
+// wait sleeps for the delays set for op on name.
+func (s *Space) wait(ctx context.Context, op Op, name string) error {
+	s.mu.RLock()
+	var d time.Duration
+	for _, dl := range s.delays {
+		if dl.ops&op != 0 && (dl.match == nil || dl.match(name)) {
+			d += dl.d
+		}
+	}
+	s.mu.RUnlock()
+	if d <= 0 {
+		return nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return fmt.Errorf("faultspace: %s %q: %w", op, name, ctx.Err())
+	case <-t.C:
+		return nil
+	}
 }
 
 // findFailure returns the first failure set for op on name.
@@ -160,6 +201,9 @@ func (s *Space) injected(op Op, name string) error {
 
 // Put implements space.Space.
 func (s *Space) Put(ctx context.Context, name string, r io.Reader, size int64) error {
+	if err := s.wait(ctx, OpPut, name); err != nil {
+		return err
+	}
 	f, ok := s.findFailure(OpPut, name)
 	switch {
 	case ok && f.after < 0:
@@ -172,6 +216,9 @@ func (s *Space) Put(ctx context.Context, name string, r io.Reader, size int64) e
 
 // Open implements space.Space. The reader consults the faults on every ReadAt.
 func (s *Space) Open(ctx context.Context, name string) (space.Reader, error) {
+	if err := s.wait(ctx, OpOpen, name); err != nil {
+		return nil, err
+	}
 	if err := s.injected(OpOpen, name); err != nil {
 		return nil, err
 	}
@@ -184,6 +231,9 @@ func (s *Space) Open(ctx context.Context, name string) (space.Reader, error) {
 
 // Stat implements space.Space.
 func (s *Space) Stat(ctx context.Context, name string) (space.Info, error) {
+	if err := s.wait(ctx, OpStat, name); err != nil {
+		return space.Info{}, err
+	}
 	if err := s.injected(OpStat, name); err != nil {
 		return space.Info{}, err
 	}
@@ -192,6 +242,9 @@ func (s *Space) Stat(ctx context.Context, name string) (space.Info, error) {
 
 // Delete implements space.Space.
 func (s *Space) Delete(ctx context.Context, name string) error {
+	if err := s.wait(ctx, OpDelete, name); err != nil {
+		return err
+	}
 	if err := s.injected(OpDelete, name); err != nil {
 		return err
 	}
@@ -200,6 +253,9 @@ func (s *Space) Delete(ctx context.Context, name string) error {
 
 // List implements space.Space. Fault predicates see the prefix in place of a name.
 func (s *Space) List(ctx context.Context, prefix, after string, limit int) ([]space.Info, string, error) {
+	if err := s.wait(ctx, OpList, prefix); err != nil {
+		return nil, "", err
+	}
 	if err := s.injected(OpList, prefix); err != nil {
 		return nil, "", err
 	}

@@ -2,11 +2,13 @@ package faultspace_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -235,4 +237,31 @@ func TestConcurrentFaults(t *testing.T) {
 	for err := range errs {
 		require.NoError(t, err)
 	}
+}
+
+// TestDelay slows each operation on one name and checks that it, and nothing else, waits; a
+// cancelled context ends the wait with an error.
+func TestDelay(t *testing.T) {
+	const d = 30 * time.Millisecond
+	for _, op := range []faultspace.Op{faultspace.OpPut, faultspace.OpOpen, faultspace.OpStat, faultspace.OpList, faultspace.OpReadAt, faultspace.OpDelete} {
+		t.Run(op.String(), func(t *testing.T) {
+			f := newFixture(t)
+			f.Delay(op, faultspace.Name("x"), d)
+			start := time.Now()
+			require.NoError(t, f.call(t, op, "x"))
+			require.GreaterOrEqual(t, time.Since(start), d)
+			start = time.Now()
+			require.NoError(t, f.call(t, op, "y"))
+			require.Less(t, time.Since(start), d, "another name is not delayed")
+		})
+	}
+	f := newFixture(t)
+	f.Delay(faultspace.OpStat, nil, time.Hour)
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	_, err := f.Stat(ctx, "x")
+	require.ErrorIs(t, err, context.Canceled)
+	f.Clear()
+	_, err = f.Stat(t.Context(), "x")
+	require.NoError(t, err)
 }

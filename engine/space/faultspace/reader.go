@@ -1,6 +1,7 @@
 package faultspace
 
 import (
+	"context"
 	"io"
 
 	"github.com/jointcloud/jcs/engine/space"
@@ -15,6 +16,9 @@ type reader struct {
 }
 
 func (r *reader) ReadAt(p []byte, off int64) (int, error) {
+	if err := r.s.wait(context.Background(), OpReadAt, r.name); err != nil {
+		return 0, err
+	}
 	if err := r.s.injected(OpReadAt, r.name); err != nil {
 		return 0, err
 	}
