@@ -127,29 +127,7 @@ func (e *Engine) collect(ctx context.Context) (int, error) {
 
 // queuedBlobs reads up to collectBatch queue records from key after on (nil: the start).
 func (e *Engine) queuedBlobs(ctx context.Context, after []byte) ([]blobLayout, error) {
-	var queued []blobLayout
-	err := e.kv.View(ctx, func(r kv.Reader) error {
-		lower, upper := kv.PrefixRange(kv.Key(kv.PrefixGC))
-		it := r.Iter(lower, upper)
-		ok := it.First()
-		if after != nil {
-			ok = it.SeekGE(after)
-		}
-		for ; ok && len(queued) < collectBatch; ok = it.Next() {
-			kr := kv.NewKeyReader(it.Key())
-			kr.Prefix()
-			var id BlobID
-			copy(id[:], kr.Bytes(len(id)))
-			b, err := decodeBlob(id, it.Value())
-			if err := errors.Join(err, kr.Err()); err != nil {
-				it.Close()
-				return err
-			}
-			queued = append(queued, b)
-		}
-		return it.Close()
-	})
-	return queued, err
+	return e.layoutPage(ctx, kv.PrefixGC, after, collectBatch)
 }
 
 // deleteQueued deletes the shards of queued blobs that nothing uses. It returns the blobs now

@@ -161,14 +161,20 @@ func (e *Engine) inventory(ctx context.Context, visit func(inventoryVisit) error
 
 // blobPage reads up to inventoryPage blob records from key after on (nil: the start).
 func (e *Engine) blobPage(ctx context.Context, after []byte) ([]blobLayout, error) {
+	return e.layoutPage(ctx, kv.PrefixBlob, after, inventoryPage)
+}
+
+// layoutPage reads up to n layouts (blob or queue records, which share their format) under
+// prefix, from key after on (nil: the start).
+func (e *Engine) layoutPage(ctx context.Context, prefix kv.Prefix, after []byte, n int) ([]blobLayout, error) {
 	var page []blobLayout
 	err := e.kv.View(ctx, func(r kv.Reader) error {
-		lower, upper := kv.PrefixRange(kv.Key(kv.PrefixBlob))
+		lower, upper := kv.PrefixRange(kv.Key(prefix))
 		if after != nil {
 			lower = after
 		}
 		it := r.Iter(lower, upper)
-		for ok := it.First(); ok && len(page) < inventoryPage; ok = it.Next() {
+		for ok := it.First(); ok && len(page) < n; ok = it.Next() {
 			kr := kv.NewKeyReader(it.Key())
 			kr.Prefix()
 			var id BlobID
