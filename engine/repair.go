@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -337,7 +338,9 @@ func (e *Engine) repairBlob(ctx context.Context, b blobLayout, states []shardSta
 		return res, fmt.Errorf("rebuilding blob %s: %w", b.ID, err)
 	}
 	gone := false
+	var found []SpaceID // the layout found at commit
 	err = e.kv.Update(ctx, func(tx kv.Tx) error {
+		found = nil
 		cur, err := getBlob(tx, b.ID)
 		if KindOf(err) == KindNotFound {
 			gone = true
@@ -346,13 +349,30 @@ func (e *Engine) repairBlob(ctx context.Context, b blobLayout, states []shardSta
 		if err != nil {
 			return err
 		}
+		found = cur.Spaces
+		if !slices.Equal(cur.Spaces, b.Spaces) {
+			// Repaired meanwhile from a fresher read (a pass works from pages read
+			// earlier): this rebuild is stale.
+			gone = true
+			return nil
+		}
 		cur.Spaces = nb.Spaces
 		return tx.Set(blobKey(b.ID), encodeBlob(&cur))
 	})
 	if err != nil || gone {
-		// Released meanwhile (or the commit failed): the new shards are nobody's.
+		// Released or repaired meanwhile (or the commit failed): the new shards are
+		// nobody's. In-place ones are deleted only if the blob is gone: otherwise the file
+		// under that name is the one the layout names.
 		for i := range only {
-			if only[i] && (move[i] || gone) {
+			if !only[i] {
+				continue
+			}
+			if i < len(found) && found[i] == nb.Spaces[i] {
+				// The layout names that very file, already counted where it lies.
+				e.spaces.account(nb.Spaces[i], -size, -1)
+				continue
+			}
+			if move[i] || (gone && err == nil && !e.blobLive(ctx, b.ID)) {
 				if e.deleteShard(context.WithoutCancel(ctx), nb.Spaces[i], shardName(b.ID, i)) == nil {
 					e.spaces.account(nb.Spaces[i], -size, -1)
 				}
@@ -424,4 +444,13 @@ func (e *Engine) rebuild(ctx context.Context, b, nb *blobLayout, states []shardS
 		}
 	}
 	return err
+}
+
+// blobLive reports whether a blob record exists (errors count as live: keep the data).
+func (e *Engine) blobLive(ctx context.Context, id BlobID) bool {
+	err := e.kv.View(ctx, func(r kv.Reader) error {
+		_, err := getBlob(r, id)
+		return err
+	})
+	return KindOf(err) != KindNotFound
 }
