@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"strconv"
 	"sync"
 	"time"
@@ -421,7 +422,15 @@ func (e *Engine) readBlob(ctx context.Context, w io.Writer, b *blobLayout, shard
 	if st.Reconstructed > 0 {
 		e.stats.degradedReads.Add(1)
 		e.stats.reconstructedStripes.Add(int64(st.Reconstructed))
-		e.log.Warn("degraded read", "blob", b.ID, "stripes", st.Reconstructed, "shardErrors", errors.Join(st.ShardErrs...))
+		// Reads around a space already known to be down are expected until it is back or
+		// repaired: the space's own state says so once, not every read.
+		level := slog.LevelDebug
+		for _, err := range st.ShardErrs {
+			if err != nil && !errors.Is(err, errSpaceUnavailable) {
+				level = slog.LevelWarn
+			}
+		}
+		e.log.Log(ctx, level, "degraded read", "blob", b.ID, "stripes", st.Reconstructed, "shardErrors", errors.Join(st.ShardErrs...))
 	}
 	if errors.Is(err, erasure.ErrTooFewShards) {
 		e.log.Error("object data unreadable: too few healthy shards", "blob", b.ID, "err", err)

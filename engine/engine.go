@@ -24,12 +24,13 @@ type Engine struct {
 	seqBucket, seqPackage, seqObject, seqSpace, seqUser *kv.Sequence
 	seal                                                func() (cipher.AEAD, error) // seals secrets in the index
 
-	spaces spaceSet
-	repair repairState
-	scrub  scrubState
-	codecs sync.Map // codecKey -> *erasure.Codec
-	blobs  blobTracker
-	stats  counters
+	spaces  spaceSet
+	probeMu sync.Mutex // held by a round of probes
+	repair  repairState
+	scrub   scrubState
+	codecs  sync.Map // codecKey -> *erasure.Codec
+	blobs   blobTracker
+	stats   counters
 
 	gcWake chan struct{} // prompts the collector; buffered, so prompts coalesce
 	stop   context.CancelFunc
@@ -63,6 +64,10 @@ func New(ctx context.Context, o Options) (*Engine, error) {
 	e.seqSpace = e.kv.Sequence(kv.Key(kv.PrefixSequence).String("userSpace"), 0)
 	e.seqUser = e.kv.Sequence(kv.Key(kv.PrefixSequence).String("user"), 0)
 	e.seal = sync.OnceValues(func() (cipher.AEAD, error) { return newSeal(o.SealKey) })
+	e.spaces.onDown = func(us UserSpace, why string) {
+		e.log.Warn("user space is down: it takes no new shards and is read only when nothing else will do",
+			"space", us.ID, "name", us.Name, "err", why)
+	}
 	if err := e.openSpaces(ctx); err != nil {
 		return nil, fmt.Errorf("engine: opening user spaces: %w", err)
 	}

@@ -31,6 +31,10 @@ func (e *Engine) probeLoop(ctx context.Context) {
 // that a directory that was remounted or an endpoint that came back is used again. A space
 // that comes back prompts a repair pass: it may have come back empty.
 func (e *Engine) ProbeSpaces(ctx context.Context) {
+	// One round at a time: two rounds reopening the same space would each install a handle
+	// and retire the other's.
+	e.probeMu.Lock()
+	defer e.probeMu.Unlock()
 	var wg sync.WaitGroup
 	for _, v := range e.spaces.views(e.now()) {
 		wg.Go(func() { e.probeOne(ctx, v) })
@@ -46,9 +50,6 @@ func (e *Engine) probeOne(ctx context.Context, v spaceView) {
 			return
 		}
 		e.spaces.setHealth(id, err)
-		if err != nil {
-			e.log.Warn("user space is down: its probe failed", "space", id, "name", v.info.Name, "err", err)
-		}
 		return
 	}
 	sp, err := e.opts.OpenSpace(ctx, v.info)
@@ -64,7 +65,7 @@ func (e *Engine) probeOne(ctx context.Context, v spaceView) {
 		e.spaces.setHealth(id, err)
 		return
 	}
-	closeSpace(e.spaces.swap(id, sp))
+	retireSpace(e.spaces.swap(id, sp))
 	e.spaces.setHealth(id, nil)
 	e.log.Info("user space is back", "space", id, "name", v.info.Name)
 	e.wakeRepair()
@@ -79,4 +80,16 @@ func (e *Engine) probeTimed(ctx context.Context, sp space.Space) error {
 		err = fmt.Errorf("the probe took %v", elapsed.Round(time.Millisecond))
 	}
 	return err
+}
+
+// retireGrace is how long a replaced storage handle stays open for the operations that
+// still hold it (a repair pass, a read) before it is closed.
+const retireGrace = time.Minute
+
+// retireSpace closes storage that was replaced by a newly opened handle, once the operations
+// still using it have had time to finish.
+func retireSpace(sp space.Space) {
+	if sp != nil {
+		time.AfterFunc(retireGrace, func() { closeSpace(sp) })
+	}
 }

@@ -60,6 +60,15 @@ const (
 type spaceSet struct {
 	mu   sync.Mutex
 	byID map[SpaceID]*spaceEntry
+	// onDown, if set, is called (without the lock) each time a space goes down.
+	onDown func(us UserSpace, why string)
+}
+
+// wentDown reports a transition to down.
+func (s *spaceSet) wentDown(us UserSpace, why string) {
+	if s.onDown != nil {
+		s.onDown(us, why)
+	}
 }
 
 type spaceEntry struct {
@@ -241,11 +250,19 @@ func (s *spaceSet) record(id SpaceID, elapsed time.Duration, err error) {
 	}
 	fault := isSpaceFault(err)
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	ent, ok := s.byID[id]
 	if !ok {
+		s.mu.Unlock()
 		return
 	}
+	wasDown := ent.health == HealthDown
+	defer func() {
+		down, us, why := ent.health == HealthDown, ent.info, ent.lastErr
+		s.mu.Unlock()
+		if down && !wasDown {
+			s.wentDown(us, why)
+		}
+	}()
 	ent.ops++
 	ent.latency += (elapsed - ent.latency) / 8
 	if !fault {
@@ -277,18 +294,25 @@ func isSpaceFault(err error) bool {
 // setHealth records a probe's verdict: nil brings the space up, an error takes it down.
 func (s *spaceSet) setHealth(id SpaceID, err error) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	ent, ok := s.byID[id]
 	if !ok {
+		s.mu.Unlock()
 		return
 	}
 	if err == nil {
 		ent.health, ent.failures, ent.failedUntil = HealthOK, 0, time.Time{}
+		s.mu.Unlock()
 		return
 	}
 	ent.lastErr = err.Error()
-	if ent.health != HealthDown {
+	wasDown := ent.health == HealthDown
+	if !wasDown {
 		ent.health, ent.downAt = HealthDown, time.Now()
+	}
+	us := ent.info
+	s.mu.Unlock()
+	if !wasDown {
+		s.wentDown(us, err.Error())
 	}
 }
 

@@ -300,7 +300,7 @@ func (e *Engine) UpdateUserSpace(ctx context.Context, in UpdateUserSpaceInput) (
 	}
 	e.spaces.update(next)
 	if sp != nil {
-		closeSpace(e.spaces.swap(next.ID, sp))
+		retireSpace(e.spaces.swap(next.ID, sp))
 		e.spaces.setHealth(next.ID, e.probe(ctx, sp))
 	}
 	e.log.Info("user space updated", "space", next.ID, "revision", next.Revision)
