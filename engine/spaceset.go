@@ -241,7 +241,8 @@ func (s *spaceSet) markFailed(id SpaceID, until time.Time) {
 	}
 }
 
-// record feeds the outcome of one operation on a space into its health. Errors that say
+// record feeds the outcome of one operation on a space into its health; a negative elapsed
+// time records no latency sample. Errors that say
 // nothing about the space (a missing blob, a bad name, a cancelled caller) count as successes
 // of the space; an operation slower than slowOp counts as a failure.
 func (s *spaceSet) record(id SpaceID, elapsed time.Duration, err error) {
@@ -264,7 +265,9 @@ func (s *spaceSet) record(id SpaceID, elapsed time.Duration, err error) {
 		}
 	}()
 	ent.ops++
-	ent.latency += (elapsed - ent.latency) / 8
+	if elapsed >= 0 {
+		ent.latency += (elapsed - ent.latency) / 8
+	}
 	if !fault {
 		ent.failures = 0
 		if ent.health == HealthSuspect {
@@ -395,7 +398,7 @@ func (t *trackedSpace) done(start time.Time, err error) {
 func (t *trackedSpace) Put(ctx context.Context, name string, r io.Reader, size int64) error {
 	err := t.inner.Put(ctx, name, r, size)
 	if err == nil {
-		t.set.record(t.id, 0, nil) // a Put's duration depends on its size, not the space
+		t.set.record(t.id, -1, nil) // a Put's duration depends on its size: no latency sample
 	}
 	return err
 }
