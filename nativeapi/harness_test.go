@@ -80,6 +80,15 @@ func (h *harness) sub(t *testing.T) *harness { return &harness{t: t, server: h.s
 
 func newHarness(t *testing.T) *harness {
 	t.Helper()
+	h, _ := newHarnessWith(t, nil)
+	return h
+}
+
+// newHarnessWith is newHarness with the engine options changed by edit (if not nil) before
+// the engine starts; it returns the engine too. The six shard spaces are in memory, under
+// /mem/.
+func newHarnessWith(t *testing.T, edit func(h *harness, o *engine.Options)) (*harness, *engine.Engine) {
+	t.Helper()
 	h := &harness{t: t, server: &server{
 		creds: aws.Credentials{AccessKeyID: testAccessKey, SecretAccessKey: testSecret},
 		logs:  &syncBuffer{},
@@ -91,7 +100,7 @@ func newHarness(t *testing.T) *harness {
 	t.Cleanup(func() { store.Close() })
 	spaces := map[engine.SpaceID]space.Space{}
 	var smu sync.Mutex
-	e, err := engine.New(t.Context(), engine.Options{
+	o := engine.Options{
 		Store:           store,
 		ChunkSize:       chunkSize,
 		SmallObjectSize: smallSize,
@@ -108,7 +117,11 @@ func newHarness(t *testing.T) *harness {
 			spaces[us.ID] = &signalSpace{Space: m, puts: h.puts}
 			return spaces[us.ID], nil
 		},
-	})
+	}
+	if edit != nil {
+		edit(h, &o)
+	}
+	e, err := engine.New(t.Context(), o)
 	require.NoError(t, err)
 	t.Cleanup(func() { e.Close() })
 	for i := range 6 {
@@ -138,7 +151,7 @@ func newHarness(t *testing.T) *harness {
 	t.Cleanup(h.srv.Close)
 	h.client = h.srv.Client()
 	t.Cleanup(h.checkNoSecret)
-	return h
+	return h, e
 }
 
 // waitIdle blocks until the server is serving no request: a handler whose client went away

@@ -4,28 +4,20 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
-	"net/http/httptest"
 	"os"
 	"path"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/stretchr/testify/require"
 
 	"github.com/jointcloud/jcs/engine"
 	"github.com/jointcloud/jcs/engine/space"
 	"github.com/jointcloud/jcs/engine/space/localdir"
 	"github.com/jointcloud/jcs/engine/space/memspace"
-	"github.com/jointcloud/jcs/kv"
-	"github.com/jointcloud/jcs/nativeapi"
-	"github.com/jointcloud/jcs/sigv4"
 )
 
 // spaceSecret is the secret key of the user spaces the tests create: no response body or log
@@ -42,63 +34,23 @@ const memRoot = "/mem/"
 // make (the secret a space keeps).
 func newSpaceHarness(t *testing.T) (*harness, *engine.Engine) {
 	t.Helper()
-	h := &harness{t: t, server: &server{
-		creds: aws.Credentials{AccessKeyID: testAccessKey, SecretAccessKey: testSecret},
-		logs:  &syncBuffer{},
-		puts:  make(chan string, 1),
-	}}
-	h.idle = sync.NewCond(&h.mu)
-	store, err := kv.OpenInMemory()
-	require.NoError(t, err)
-	t.Cleanup(func() { store.Close() })
-	mem := map[engine.SpaceID]space.Space{}
-	var mu sync.Mutex
-	e, err := engine.New(t.Context(), engine.Options{
-		Store:           store,
-		ChunkSize:       chunkSize,
-		SmallObjectSize: smallSize,
-		GCInterval:      time.Hour,
-		Logger:          slog.New(slog.NewTextHandler(h.logs, nil)),
-		OpenSpace: func(_ context.Context, us engine.UserSpace) (space.Space, error) {
+	h, e := newHarnessWith(t, func(h *harness, o *engine.Options) {
+		inMemory := o.OpenSpace
+		o.Logger = slog.New(slog.NewTextHandler(h.logs, nil)) // checked for the secret too
+		o.OpenSpace = func(ctx context.Context, us engine.UserSpace) (space.Space, error) {
 			if !strings.HasPrefix(us.Storage.Path, memRoot) {
 				return openLocalSpace(us)
 			}
-			mu.Lock()
-			defer mu.Unlock()
-			if sp, ok := mem[us.ID]; ok {
-				return sp, nil
-			}
-			m := memspace.New()
-			h.spaces = append(h.spaces, m)
-			mem[us.ID] = m
-			return m, nil
-		},
-		OpenFiles: func(_ context.Context, us engine.UserSpace) (space.Files, error) {
+			return inMemory(ctx, us)
+		}
+		o.OpenFiles = func(_ context.Context, us engine.UserSpace) (space.Files, error) {
 			if strings.HasPrefix(us.Storage.Path, memRoot) {
 				return memspace.NewFiles(), nil
 			}
 			files, err := localdir.NewFiles(us.Storage.Path)
 			return failingFiles{files}, err
-		},
+		}
 	})
-	require.NoError(t, err)
-	t.Cleanup(func() { e.Close() })
-	for i := range 6 {
-		_, err := e.CreateUserSpace(t.Context(), engine.CreateUserSpaceInput{
-			Name: fmt.Sprintf("space%d", i+1), Storage: engine.StorageConfig{Type: engine.StorageLocal, Path: fmt.Sprintf("%sspace%d", memRoot, i+1)},
-			ShardStore: &engine.ShardStoreConfig{},
-		})
-		require.NoError(t, err)
-	}
-	api, err := nativeapi.New(e, nativeapi.Options{
-		Credentials: sigv4.StaticCredentials{testAccessKey: testSecret},
-		Logger:      slog.New(slog.NewTextHandler(h.logs, nil)),
-	})
-	require.NoError(t, err)
-	h.srv = httptest.NewServer(api)
-	t.Cleanup(h.srv.Close)
-	h.client = h.srv.Client()
-	t.Cleanup(h.checkNoSecret)
 	t.Cleanup(func() { h.checkNoSpaceSecret() })
 	return h, e
 }
