@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"io"
 	"io/fs"
 	"net/http"
@@ -20,6 +21,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/jointcloud/jcs/engine/space/localdir"
 )
 
 // object is a test object: size bytes of the deterministic stream numbered seed, at path.
@@ -94,8 +97,10 @@ func (zeros) Read(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// What the server keeps on disk (DESIGN.md §7): shard files at
-// DATA/spaces/spaceN/blobs/xx/<32 hex>.<index>, temporary files under DATA/spaces/spaceN/.tmp.
+// What the server keeps in a Local user space (docs/ARCHITECTURE.md): shards named
+// blobs/xx/<32 hex>.<index>, small ones as records in pack files under .packs, larger ones as
+// files of that name; temporary files under .tmp. localdir.Snapshot reads both kinds of shard
+// without writing anything.
 
 var shardPath = regexp.MustCompile(`^blobs/([0-9a-f]{2})/([0-9a-f]{32})\.([0-9]+)$`)
 
@@ -103,14 +108,14 @@ var shardPath = regexp.MustCompile(`^blobs/([0-9a-f]{2})/([0-9a-f]{32})\.([0-9]+
 type diskState struct {
 	shards int
 	temps  []string // files under a .tmp directory
-	bad    []string // files under blobs/ that are not named like shards
-	// byIndex counts shard files by space directory and shard index.
+	bad    []string // blobs under blobs/ that are not named like shards
+	// byIndex counts shards by space directory and shard index.
 	byIndex map[string]map[int]int
 	// blobs maps each blob ID to the space directories holding its shards, and their indexes.
 	blobs map[string]map[string]int
 }
 
-// scanSpaces walks DATA/spaces. Space directories that do not exist (deleted by a test) are
+// scanSpaces reads DATA/spaces. Space directories that do not exist (deleted by a test) are
 // skipped.
 func scanSpaces(t *testing.T, dataDir string) diskState {
 	t.Helper()
@@ -120,47 +125,38 @@ func scanSpaces(t *testing.T, dataDir string) diskState {
 	require.NoError(t, err)
 	for _, sp := range spaces {
 		dir := filepath.Join(root, sp.Name())
-		err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-			if err != nil {
-				if os.IsNotExist(err) {
-					return nil // removed while we walked: a file the server just deleted
-				}
-				return err
-			}
-			if d.IsDir() {
-				return nil
-			}
-			rel, err := filepath.Rel(dir, p)
-			if err != nil {
-				return err
-			}
-			rel = filepath.ToSlash(rel)
-			switch {
-			case strings.HasPrefix(rel, ".tmp/"):
-				st.temps = append(st.temps, filepath.Join(sp.Name(), rel))
-			case strings.HasPrefix(rel, "blobs/"):
-				m := shardPath.FindStringSubmatch(rel)
-				if m == nil || m[1] != m[2][:2] {
-					st.bad = append(st.bad, filepath.Join(sp.Name(), rel))
-					return nil
-				}
-				st.shards++
-				idx, _ := strconv.Atoi(m[3])
-				if st.byIndex[sp.Name()] == nil {
-					st.byIndex[sp.Name()] = map[int]int{}
-				}
-				st.byIndex[sp.Name()][idx]++
-				if st.blobs[m[2]] == nil {
-					st.blobs[m[2]] = map[string]int{}
-				}
-				st.blobs[m[2]][sp.Name()] = idx
-			}
-			return nil
-		})
-		if os.IsNotExist(err) {
+		infos, err := localdir.Snapshot(t.Context(), dir)
+		if os.IsNotExist(err) || errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
 		require.NoError(t, err)
+		for _, info := range infos {
+			if !strings.HasPrefix(info.Name, "blobs/") {
+				continue // a probe's blob
+			}
+			m := shardPath.FindStringSubmatch(info.Name)
+			if m == nil || m[1] != m[2][:2] {
+				st.bad = append(st.bad, sp.Name()+"/"+info.Name)
+				continue
+			}
+			st.shards++
+			idx, _ := strconv.Atoi(m[3])
+			if st.byIndex[sp.Name()] == nil {
+				st.byIndex[sp.Name()] = map[int]int{}
+			}
+			st.byIndex[sp.Name()][idx]++
+			if st.blobs[m[2]] == nil {
+				st.blobs[m[2]] = map[string]int{}
+			}
+			st.blobs[m[2]][sp.Name()] = idx
+		}
+		temps, err := os.ReadDir(filepath.Join(dir, localdir.TempDir))
+		if err != nil && !os.IsNotExist(err) {
+			require.NoError(t, err)
+		}
+		for _, d := range temps {
+			st.temps = append(st.temps, filepath.Join(sp.Name(), localdir.TempDir, d.Name()))
+		}
 	}
 	return st
 }

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"net/http"
 	"net/url"
 	"os"
@@ -24,6 +23,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/stretchr/testify/require"
+
+	"github.com/jointcloud/jcs/engine/space/localdir"
 )
 
 // healTimeout bounds each wait of TestSpacesSelfHeal for the server to notice a change of a
@@ -468,15 +469,11 @@ func (w *healWalk) layout(spaces ...*healSpace) spaceLayout {
 			}
 			continue
 		}
-		err := filepath.WalkDir(sp.dir, func(p string, d fs.DirEntry, err error) error {
-			if err != nil || d.IsDir() {
-				return err
-			}
-			rel, err := filepath.Rel(sp.dir, p)
-			add(sp.name, filepath.ToSlash(rel))
-			return err
-		})
+		infos, err := localdir.Snapshot(t.Context(), sp.dir)
 		require.NoError(t, err)
+		for _, info := range infos {
+			add(sp.name, info.Name)
+		}
 	}
 	return l
 }

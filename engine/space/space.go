@@ -6,7 +6,7 @@
 // spacetest, so the engine can rely on the contracts written on the interface below and nothing
 // more.
 //
-// Optional capabilities are small interfaces found by type assertion (TempSweeper), in the
+// Optional capabilities are small interfaces found by type assertion (TempSweeper, Compactor), in the
 // manner of perkeep's blobserver and upspin's storage; an implementation does not stub out
 // methods it cannot support.
 package space
@@ -106,6 +106,14 @@ type Info struct {
 // only files of crashed processes are collected, and returns how many it removed.
 type TempSweeper interface {
 	SweepTemp(ctx context.Context, before time.Time) (removed int, err error)
+}
+
+// Compactor is implemented by spaces that pack blobs into shared files, where deleted and
+// replaced blobs leave dead bytes behind. Compact rewrites what is worth rewriting, so that
+// the dead bytes are returned to the storage, and reports how many bytes it freed. It may run
+// while every other method is in use.
+type Compactor interface {
+	Compact(ctx context.Context) (freed int64, err error)
 }
 
 // Temporary reports whether err is a transient failure (a timeout, a dropped connection, a

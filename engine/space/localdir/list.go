@@ -20,10 +20,11 @@ const (
 	readDirBatch = 1024
 )
 
-// List implements space.Space. It walks the tree depth first in byte order of names, reading
-// one directory at a time, skipping subtrees that lie wholly outside prefix or at or before
-// after, and stopping as soon as it has one blob more than limit. Only regular files with valid
-// names are blobs; TempDir, symbolic links and other entries are skipped.
+// List implements space.Space. It merges the packed blobs with a walk of the tree, depth first
+// in byte order of names, reading one directory at a time, skipping subtrees that lie wholly
+// outside prefix or at or before after, and stopping as soon as it has one blob more than
+// limit. Only regular files with valid names are blobs; TempDir, PackDir, symbolic links and
+// other entries are skipped. A packed blob hides a file of the same name, as in Open.
 func (s *Space) List(ctx context.Context, prefix, after string, limit int) ([]space.Info, string, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, "", fmt.Errorf("localdir: list %q: %w", prefix, err)
@@ -37,11 +38,32 @@ func (s *Space) List(ctx context.Context, prefix, after string, limit int) ([]sp
 	if err := l.walk(""); err != nil {
 		return nil, "", fmt.Errorf("localdir: list %q: %w", prefix, err)
 	}
-	if len(l.infos) > limit {
-		infos := l.infos[:limit]
+	infos := mergeInfos(s.packs.list(prefix, after, limit+1), l.infos, limit+1)
+	if len(infos) > limit {
+		infos = infos[:limit]
 		return infos, infos[limit-1].Name, nil
 	}
-	return l.infos, "", nil
+	return infos, "", nil
+}
+
+// mergeInfos merges two listings sorted by name into the first want, taking a's entry when
+// both have a name.
+func mergeInfos(a, b []space.Info, want int) []space.Info {
+	if len(a) == 0 {
+		return b
+	}
+	out := make([]space.Info, 0, min(want, len(a)+len(b)))
+	for len(out) < want && (len(a) > 0 || len(b) > 0) {
+		switch {
+		case len(b) == 0 || (len(a) > 0 && a[0].Name < b[0].Name):
+			out, a = append(out, a[0]), a[1:]
+		case len(a) == 0 || b[0].Name < a[0].Name:
+			out, b = append(out, b[0]), b[1:]
+		default:
+			out, a, b = append(out, a[0]), a[1:], b[1:]
+		}
+	}
+	return out
 }
 
 // lister is the state of one List call.
@@ -126,7 +148,7 @@ func (l *lister) relevant(dir string, d fs.DirEntry) (entry, bool) {
 	switch {
 	case d.IsDir():
 		key := name + "/"
-		return entry{key: key, dir: true}, name != TempDir && l.mayHold(key)
+		return entry{key: key, dir: true}, name != TempDir && name != PackDir && l.mayHold(key)
 	case d.Type().IsRegular():
 		return l.file(name, d)
 	}

@@ -9,7 +9,9 @@
 //
 // Put writes to a temporary file in TempDir, fsyncs it, renames it into place and fsyncs the
 // directory, so a blob is either absent or whole and durable, even across a crash. A crash
-// leaves at most a temporary file, which SweepTemp collects.
+// leaves at most a temporary file, which SweepTemp collects. Small blobs skip all that: they
+// are records appended to shared pack files in PackDir, whose fsyncs concurrent Puts share,
+// indexed in memory and compacted by Compact (see pack.go).
 //
 // Directories are created on demand and never removed, so that a Put never races a Delete
 // that empties the directory it is about to rename into. Only regular files are blobs: List
@@ -19,6 +21,7 @@
 package localdir
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -46,18 +49,27 @@ const (
 var (
 	_ space.Space       = (*Space)(nil)
 	_ space.TempSweeper = (*Space)(nil)
+	_ space.Compactor   = (*Space)(nil)
 )
 
 // Space is a space.Space over a local directory. It is safe for concurrent use. Close releases
-// the directory handle it holds.
+// the directory handle and the pack files it holds.
 type Space struct {
-	root *os.Root
-	dirs dirCache
+	root  *os.Root
+	dirs  dirCache
+	packs *packStore
 }
 
-// New returns a Space over the existing directory root, creating TempDir inside it if needed.
-// The directory stays in use even if it is renamed later, because the Space holds it open.
+// New returns a Space over the existing directory root with default Options.
 func New(root string) (*Space, error) {
+	return Open(root, Options{})
+}
+
+// Open returns a Space over the existing directory root, creating TempDir and PackDir inside
+// it if needed and reading the index of packed blobs from the packs. The directory stays in
+// use even if it is renamed later, because the Space holds it open. Only one Space at a time
+// may write to a directory.
+func Open(root string, opts Options) (*Space, error) {
 	r, err := os.OpenRoot(root)
 	if err != nil {
 		return nil, fmt.Errorf("localdir: open root: %w", err)
@@ -67,14 +79,51 @@ func New(root string) (*Space, error) {
 		r.Close()
 		return nil, err
 	}
+	if s.packs, err = openPacks(r, opts, s.syncDir, false); err != nil {
+		r.Close()
+		return nil, err
+	}
 	return s, nil
 }
 
-// Close releases the root directory. Readers already open stay usable; every other method
-// fails after Close.
+// Snapshot lists every blob under root, as List on a Space opened there would, without
+// writing anything. It is for tools and tests that look at a directory a server is using: a
+// Put or Delete running meanwhile may or may not show.
+func Snapshot(ctx context.Context, root string) ([]space.Info, error) {
+	r, err := os.OpenRoot(root)
+	if err != nil {
+		return nil, fmt.Errorf("localdir: open root: %w", err)
+	}
+	defer r.Close()
+	s := &Space{root: r}
+	if s.packs, err = openPacks(r, Options{PackMax: -1}, s.syncDir, true); err != nil {
+		return nil, err
+	}
+	defer s.packs.closeReadOnly()
+	var all []space.Info
+	after := ""
+	for {
+		infos, next, err := s.List(ctx, "", after, 10000)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, infos...)
+		if next == "" {
+			return all, nil
+		}
+		after = next
+	}
+}
+
+// Close makes pending deletions durable and releases the root directory and the pack files.
+// Readers already open stay usable; every other method fails after Close.
 func (s *Space) Close() error {
+	perr := s.packs.close()
 	if err := s.root.Close(); err != nil {
 		return fmt.Errorf("localdir: close: %w", err)
+	}
+	if perr != nil {
+		return fmt.Errorf("localdir: close: %w", perr)
 	}
 	return nil
 }
@@ -100,8 +149,8 @@ func validateName(name string) error {
 		return err
 	}
 	first, _, _ := strings.Cut(name, "/")
-	if first == TempDir {
-		return &space.NameError{Name: name, Reason: "first segment is reserved for temporary files"}
+	if first == TempDir || first == PackDir {
+		return &space.NameError{Name: name, Reason: "first segment is reserved"}
 	}
 	for seg := range strings.SplitSeq(name, "/") {
 		if len(seg) > MaxSegmentLen {

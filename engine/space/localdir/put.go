@@ -1,6 +1,7 @@
 package localdir
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -20,9 +21,10 @@ const copyBufferSize = 1 << 20
 
 var copyBuffers = sync.Pool{New: func() any { b := make([]byte, copyBufferSize); return &b }}
 
-// Put implements space.Space: it writes r to a temporary file, fsyncs it, renames it over name
-// and fsyncs the directory. If r implements io.WriterTo, r writes straight into the file. The
-// temporary file is removed on every failure before the rename.
+// Put implements space.Space. A blob of up to Options.PackMax bytes becomes a record in the
+// active pack (see pack.go); when size is unknown, Put reads that much ahead to find out. Any other is written to a temporary file, which is fsynced,
+// renamed over name and its directory fsynced; if r implements io.WriterTo, r writes straight
+// into the file, and the temporary file is removed on every failure before the rename.
 //
 // One failure breaks the contract's "nothing new is visible": if fsyncing the directory fails
 // after the rename, the blob is visible but its durability is unknown, so Put reports the error.
@@ -31,12 +33,37 @@ func (s *Space) Put(ctx context.Context, name string, r io.Reader, size int64) e
 	if err := s.check(ctx, "put", name); err != nil {
 		return err
 	}
+	if size < 0 && s.packs.max >= 0 {
+		// Unknown size: read up to a pack's worth to find out.
+		buf := s.packs.buffer(int(s.packs.max) + 1)
+		defer s.packs.bufs.Put(buf)
+		n, err := io.ReadFull(r, *buf)
+		switch {
+		case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
+			r, size = bytes.NewReader((*buf)[:n]), int64(n)
+		case err != nil:
+			return putError(name, err)
+		default:
+			r = io.MultiReader(bytes.NewReader(*buf), r)
+		}
+	}
+	if s.packs.takes(size) {
+		if err := s.packs.put(ctx, name, r, size); err != nil {
+			return putError(name, err)
+		}
+		return nil // a file of the same name, if any, is shadowed until Delete
+	}
 	tmp, err := s.writeTemp(ctx, r, size)
 	if err != nil {
 		return putError(name, err)
 	}
 	if err := s.publish(ctx, tmp, name); err != nil {
 		s.root.Remove(tmp)
+		return putError(name, err)
+	}
+	// A packed blob of the same name would shadow the file: the replacement is only complete
+	// once its tombstone is durable.
+	if err := s.packs.unshadow(name); err != nil {
 		return putError(name, err)
 	}
 	return nil

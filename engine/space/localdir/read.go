@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/jointcloud/jcs/engine/space"
 )
@@ -14,6 +15,9 @@ import (
 func (s *Space) Open(ctx context.Context, name string) (space.Reader, error) {
 	if err := s.check(ctx, "open", name); err != nil {
 		return nil, err
+	}
+	if r, ok := s.packs.open(name); ok {
+		return r, nil
 	}
 	f, err := s.root.Open(name)
 	if err != nil {
@@ -35,6 +39,9 @@ func (s *Space) Stat(ctx context.Context, name string) (space.Info, error) {
 	if err := s.check(ctx, "stat", name); err != nil {
 		return space.Info{}, err
 	}
+	if e, ok := s.packs.get(name); ok {
+		return space.Info{Name: name, Size: e.size, ModTime: time.Unix(0, e.mtime)}, nil
+	}
 	fi, err := s.root.Stat(name)
 	if err == nil && !fi.Mode().IsRegular() {
 		err = space.ErrNotExist
@@ -45,13 +52,17 @@ func (s *Space) Stat(ctx context.Context, name string) (space.Info, error) {
 	return space.Info{Name: name, Size: fi.Size(), ModTime: fi.ModTime()}, nil
 }
 
-// Delete implements space.Space. It removes the file, or the symbolic link itself if name is
-// one, but never a directory: a directory is not a blob, so Delete treats it as missing.
-// Delete does not fsync the directory, so after a crash a deleted blob may reappear; garbage
-// collection, being idempotent, deletes it again.
+// Delete implements space.Space. It removes the packed blob, appending a tombstone, and the
+// file, or the symbolic link itself if name is one, but never a directory: a directory is not
+// a blob, so Delete treats it as missing. Delete neither fsyncs the directory nor waits for
+// the tombstone, so after a crash a deleted blob may reappear; garbage collection, being
+// idempotent, deletes it again.
 func (s *Space) Delete(ctx context.Context, name string) error {
 	if err := s.check(ctx, "delete", name); err != nil {
 		return err
+	}
+	if _, err := s.packs.remove(name); err != nil {
+		return fmt.Errorf("localdir: delete %q: %w", name, err)
 	}
 	fi, err := s.root.Lstat(name)
 	if err == nil && !fi.IsDir() {
