@@ -83,11 +83,15 @@ func New(ctx context.Context, o Options) (*Engine, error) {
 	return e, nil
 }
 
-// Close stops background work and waits for it. It does not close the index; uploads and
-// downloads still running fail.
+// Close stops background work, waits for it and closes the user spaces' storage, which makes
+// their pending deletions durable. It does not close the index; uploads and downloads still
+// running fail.
 func (e *Engine) Close() error {
 	e.stop()
 	e.bg.Wait()
+	for _, v := range e.spaces.opened() {
+		closeSpace(v.sp)
+	}
 	return nil
 }
 

@@ -16,6 +16,7 @@ type counters struct {
 	orphansCollected     atomic.Int64
 	tempsCollected       atomic.Int64
 	collectErrors        atomic.Int64
+	compactedBytes       atomic.Int64
 }
 
 // Metrics is a point-in-time snapshot of the engine's counters, a plain struct that the
@@ -32,6 +33,7 @@ type Metrics struct {
 	OrphansCollected     int64 // unreferenced shard files swept
 	TempFilesCollected   int64 // temporary files of crashed writes swept
 	CollectErrors        int64 // shard deletions that failed and will be retried
+	CompactedBytes       int64 // storage returned by compacting spaces' pack files
 	Spaces               []SpaceStatus
 	Repair               RepairStatus
 	Scrub                ScrubStatus
@@ -70,6 +72,7 @@ func (e *Engine) Metrics() Metrics {
 		OrphansCollected:     e.stats.orphansCollected.Load(),
 		TempFilesCollected:   e.stats.tempsCollected.Load(),
 		CollectErrors:        e.stats.collectErrors.Load(),
+		CompactedBytes:       e.stats.compactedBytes.Load(),
 		Repair:               e.repairStatus(),
 		Scrub:                e.scrubStatus(),
 	}
