@@ -601,7 +601,7 @@ func (ps *packStore) waitSync(p *pack, end int64) error {
 // syncPack makes f durable and checks that it is still linked: appends to a pack whose
 // directory was removed from under the space would succeed and be lost.
 func syncPack(f *os.File) error {
-	if err := f.Sync(); err != nil {
+	if err := fdatasync(f); err != nil {
 		return err
 	}
 	fi, err := f.Stat()
