@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"sync"
 	"testing"
@@ -412,4 +413,43 @@ func TestSnapshot(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, fi.Size(), fi2.Size(), "the torn tail is left alone")
 	require.Len(t, packFiles(t, root), 1)
+}
+
+// BenchmarkPackOpen measures rebuilding the index of 100,000 packed 4 KiB blobs at open, the
+// cost of a restart.
+func BenchmarkPackOpen(b *testing.B) {
+	root := b.TempDir()
+	s, err := localdir.Open(root, localdir.Options{})
+	require.NoError(b, err)
+	data := bytes.Repeat([]byte("x"), 4096)
+	const n = 100_000
+	var wg sync.WaitGroup
+	for w := range 16 {
+		wg.Go(func() {
+			for i := w; i < n; i += 16 {
+				name := fmt.Sprintf("blobs/%02x/%032x.%d", i%256, i, i%6)
+				if err := s.Put(context.Background(), name, bytes.NewReader(data), int64(len(data))); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	require.NoError(b, s.Close())
+	b.ResetTimer()
+	var heap int64
+	for range b.N {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		s, err := localdir.Open(root, localdir.Options{})
+		require.NoError(b, err)
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		heap += int64(after.HeapAlloc) - int64(before.HeapAlloc)
+		require.NoError(b, s.Close())
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/n, "ns/blob")
+	b.ReportMetric(float64(heap)/float64(b.N)/n, "heap-B/blob")
 }
