@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -130,6 +131,9 @@ type writeSpec struct {
 	// only, when set, names the shards to write; the others are encoded and dropped. Repair
 	// uses it to rebuild some shards of an existing blob.
 	only []bool
+	// data, when set, is the whole content, already in memory (size bytes): replicas (k = 1)
+	// are then built from it directly rather than streamed through the encoder.
+	data []byte
 }
 
 func (w *writeSpec) writes(i int) bool { return w.only == nil || w.only[i] }
@@ -182,7 +186,8 @@ func (e *Engine) writeBlob(ctx context.Context, src io.Reader, w writeSpec) (blo
 	return b, nil
 }
 
-// putShards encodes src into the shards of b, one Put per shard fed through a pipe.
+// putShards writes the shards of b: encoded from src and streamed to one Put per shard, or,
+// for replicas of content already in memory (w.data), built from it.
 func (e *Engine) putShards(parent context.Context, codec *erasure.Codec, b *blobLayout, src *sourceReader, w writeSpec) (_ int64, err error) {
 	// Every reservation ends on return: the shards of a blob written whole count toward
 	// their spaces' usage from now on (deleting them later subtracts), and those of a failed
@@ -212,44 +217,13 @@ func (e *Engine) putShards(parent context.Context, codec *erasure.Codec, b *blob
 		}
 		sps[i] = sp
 	}
-	pipes := make([]*pipe, b.N)
-	writers := make([]io.Writer, b.N)
 	putErrs := make([]error, b.N)
-	var wg sync.WaitGroup
-	for i, id := range b.Spaces {
-		if !w.writes(i) {
-			writers[i] = io.Discard
-			continue
-		}
-		sp := sps[i]
-		p := newPipe()
-		pipes[i] = p
-		c := &capWriter{set: &e.spaces, id: id, w: p}
-		caps = append(caps, c)
-		writers[i] = c
-		wg.Go(func() {
-			err := sp.Put(ctx, shardName(b.ID, i), p, shardSize)
-			if err != nil {
-				putErrs[i] = fmt.Errorf("user space %d: %w", id, err)
-			}
-			p.CloseRead(err)
-		})
+	var res erasure.EncodeResult
+	if w.data != nil && codec.DataShards() == 1 {
+		res, err = e.putReplicas(ctx, codec, b, w, sps, putErrs, &caps)
+	} else {
+		res, err = e.streamShards(ctx, cancel, codec, b, src, w, sps, shardSize, putErrs, &caps)
 	}
-
-	res, err := codec.Encode(ctx, src, writers, erasure.EncodeOptions{
-		Tag:       erasure.Tag(b.ID),
-		Observers: w.observers,
-		Depth:     e.opts.EncodeDepth,
-	})
-	for _, p := range pipes {
-		if p != nil {
-			p.CloseWrite(err)
-		}
-	}
-	if err != nil {
-		cancel() // a Put waiting on a half-written shard must not publish it
-	}
-	wg.Wait()
 	// A body whose length differs from the announced size is the client's fault. Check it
 	// before the Puts' errors: the spaces enforce the shard sizes derived from w.size, so
 	// such a body also fails every Put (or, when longer, the encode) with a size mismatch.
@@ -275,6 +249,86 @@ func (e *Engine) putShards(parent context.Context, codec *erasure.Codec, b *blob
 		msg = fmt.Sprintf("writing shards failed on user space(s) %v, which take no new shards for %v", failed, writeFailureCooldown)
 	}
 	return 0, &Error{Kind: KindUnavailable, Err: &withCause{msg: msg, err: cause}}
+}
+
+// streamShards encodes src into the shards of b, one Put per shard fed through a pipe.
+func (e *Engine) streamShards(ctx context.Context, cancel context.CancelFunc, codec *erasure.Codec, b *blobLayout,
+	src *sourceReader, w writeSpec, sps []space.Space, shardSize int64, putErrs []error, caps *[]*capWriter) (erasure.EncodeResult, error) {
+	pipes := make([]*pipe, b.N)
+	writers := make([]io.Writer, b.N)
+	var wg sync.WaitGroup
+	for i, id := range b.Spaces {
+		if !w.writes(i) {
+			writers[i] = io.Discard
+			continue
+		}
+		sp := sps[i]
+		p := newPipe()
+		pipes[i] = p
+		c := &capWriter{set: &e.spaces, id: id, w: p}
+		*caps = append(*caps, c)
+		writers[i] = c
+		wg.Go(func() {
+			err := sp.Put(ctx, shardName(b.ID, i), p, shardSize)
+			if err != nil {
+				putErrs[i] = fmt.Errorf("user space %d: %w", id, err)
+			}
+			p.CloseRead(err)
+		})
+	}
+	res, err := codec.Encode(ctx, src, writers, erasure.EncodeOptions{
+		Tag:       erasure.Tag(b.ID),
+		Observers: w.observers,
+		Depth:     e.opts.EncodeDepth,
+	})
+	for _, p := range pipes {
+		if p != nil {
+			p.CloseWrite(err)
+		}
+	}
+	if err != nil {
+		cancel() // a Put waiting on a half-written shard must not publish it
+	}
+	wg.Wait()
+	return res, err
+}
+
+// putReplicas writes the replicas of b from w.data: the observers see it, its blocks and
+// checksums are computed once, and each space's Put gets its shard header and those blocks.
+// For a small object this skips the encoder's goroutines and pipes, which cost more than the
+// encoding itself.
+func (e *Engine) putReplicas(ctx context.Context, codec *erasure.Codec, b *blobLayout, w writeSpec,
+	sps []space.Space, putErrs []error, caps *[]*capWriter) (erasure.EncodeResult, error) {
+	for _, o := range w.observers {
+		if _, err := o.Write(w.data); err != nil {
+			return erasure.EncodeResult{}, err
+		}
+	}
+	tag := erasure.Tag(b.ID)
+	blocks := codec.AppendReplicaBlocks(nil, w.data, tag)
+	size := int64(erasure.HeaderSize + len(blocks))
+	var wg sync.WaitGroup
+	for i, id := range b.Spaces {
+		if !w.writes(i) {
+			continue
+		}
+		c := &capWriter{set: &e.spaces, id: id}
+		*caps = append(*caps, c)
+		if err := c.reserve(size); err != nil {
+			wg.Wait()
+			return erasure.EncodeResult{}, err
+		}
+		hdr := codec.AppendShardHeader(nil, i, tag)
+		sp := sps[i]
+		wg.Go(func() {
+			err := sp.Put(ctx, shardName(b.ID, i), io.MultiReader(bytes.NewReader(hdr), bytes.NewReader(blocks)), size)
+			if err != nil {
+				putErrs[i] = fmt.Errorf("user space %d: %w", id, err)
+			}
+		})
+	}
+	wg.Wait()
+	return erasure.EncodeResult{Size: int64(len(w.data))}, nil
 }
 
 // blameSpaces marks the spaces whose Put failed by their own fault, not because the encoder

@@ -157,6 +157,7 @@ func (e *Engine) stageContent(ctx context.Context, body io.Reader, size int64, a
 	small := e.opts.SmallObjectSize
 	declared := size
 	var inMemory *bytes.Reader
+	var peeked *[]byte
 	if small >= 0 && size <= small {
 		buf, _ := peekPool.Get().(*[]byte)
 		if buf == nil || len(*buf) != int(small)+1 {
@@ -164,6 +165,7 @@ func (e *Engine) stageContent(ctx context.Context, body io.Reader, size int64, a
 			buf = &b
 		}
 		defer peekPool.Put(buf)
+		peeked = buf
 		n, err := io.ReadFull(body, *buf)
 		switch {
 		case err == io.EOF || err == io.ErrUnexpectedEOF:
@@ -189,6 +191,9 @@ func (e *Engine) stageContent(ctx context.Context, body io.Reader, size int64, a
 	spec := writeSpec{k: e.opts.DataShards, m: e.opts.ParityShards, chunk: e.opts.ChunkSize, affinity: affinity, size: size}
 	if size >= 0 && size <= small {
 		spec.k = 1
+	}
+	if inMemory != nil && spec.k == 1 {
+		spec.data = (*peeked)[:size]
 	}
 	h, m := sha256.New(), md5.New()
 	spec.observers = []io.Writer{h, m} // each hashes on its own goroutine

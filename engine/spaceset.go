@@ -463,9 +463,18 @@ type capWriter struct {
 }
 
 func (c *capWriter) Write(p []byte) (int, error) {
-	if !c.set.reserve(c.id, int64(len(p))) {
-		return 0, fmt.Errorf("user space %d: %w", c.id, errSpaceFull)
+	if err := c.reserve(int64(len(p))); err != nil {
+		return 0, err
 	}
-	c.reserved += int64(len(p))
 	return c.w.Write(p)
+}
+
+// reserve reserves n more bytes of the space for the shard, or fails if that would pass the
+// space's cap.
+func (c *capWriter) reserve(n int64) error {
+	if !c.set.reserve(c.id, n) {
+		return fmt.Errorf("user space %d: %w", c.id, errSpaceFull)
+	}
+	c.reserved += n
+	return nil
 }
