@@ -21,9 +21,9 @@ import (
 )
 
 // Packs. A file per blob costs a create, an fsync, a rename and a directory fsync, which on a
-// virtio disk is milliseconds of journal commits for a 4 KiB shard. Blobs of known size up to
-// Options.PackMax are instead appended as records to a pack file, the log-structured layout of
-// Haystack and Bitcask:
+// virtio disk is milliseconds of journal commits for a 4 KiB shard. Blobs of up to
+// Options.PackMax bytes are instead appended as records to a pack file, the log-structured
+// layout of Haystack and Bitcask:
 //
 //   - Pack files live in PackDir, named by a hexadecimal ID that only grows. One pack at a time
 //     is active and takes appends; it is sealed when it reaches Options.PackFileSize, or when a
@@ -31,11 +31,12 @@ import (
 //   - Concurrent Puts share fsyncs (group commit): each appends its record under the lock and
 //     waits until a sync covers it; the first waiter syncs everything appended so far while the
 //     others wait. A Put returns only once its record is durable and in the index.
-//   - The index (name → record) is a B-tree in memory, rebuilt at New by reading the record
-//     headers of every pack in order. Every Put, move and deletion is a record, so replaying the
-//     packs in order reproduces the index.
-//   - Delete appends a tombstone naming the record it kills and does not wait for a sync: the
-//     space contract lets a deleted blob reappear after a crash.
+//   - The index (name → record) is a B-tree in memory, rebuilt at Open by reading the
+//     record headers of every pack in order. Every Put, move and deletion is a record, and the
+//     rules of apply make replaying them in order reproduce the index, whatever compaction
+//     was doing when the process stopped.
+//   - Delete appends a tombstone naming the newest record of the data it kills, and does not
+//     wait for a sync: the space contract lets a deleted blob reappear after a crash.
 //   - Compact rewrites the live records of packs that are mostly dead (or small) as move records
 //     in the active pack and then removes the old pack.
 //
@@ -51,9 +52,11 @@ import (
 //	24 a record position: the record a tombstone kills, or the record a move copies
 //	   (pack ID uint32, offset int64)
 //
-// All integers are little-endian. A crash can leave a torn record only at the end of the pack
-// that was active; New checks the data checksums of that pack and ignores everything from the
-// first bad record on. Older packs were fsynced whole before the next pack was created.
+// All integers are little-endian. A crash can leave torn records only at the end of the pack
+// that was active, since a pack is synced whole before the next one is created. Open checks
+// the data checksums of the newest pack: a record whose data fails is buried under a durable
+// tombstone, and everything from the first header that fails (whose lengths cannot be
+// trusted) is cut off.
 
 // PackDir is the directory under the root that holds pack files. Names whose first segment is
 // PackDir are invalid in this package, and List never shows its content.
@@ -546,9 +549,18 @@ func (ps *packStore) appendLocked(rec []byte) (*pack, pos, error) {
 }
 
 // startPackLocked seals the active pack and creates the next one, making its directory entry
-// durable before any record in it can be acknowledged. The sealed pack needs no sync here:
-// every record in it is acknowledged only after its own sync.
+// durable before any record in it can be acknowledged. The sealed pack is synced first, so
+// that only the newest pack can end in a record a power loss tore (which replay checks for);
+// its waiters find their records durable. This costs one sync under the lock per PackFileSize.
 func (ps *packStore) startPackLocked() (*pack, error) {
+	if old := ps.active; old != nil && old.syncErr == nil && old.synced < old.size {
+		if err := syncPack(old.f); err != nil {
+			old.syncErr = err
+		} else {
+			old.synced = old.size
+		}
+		ps.synced.Broadcast()
+	}
 	f, err := ps.root.OpenFile(packName(ps.nextID), os.O_RDWR|os.O_CREATE|os.O_EXCL, filePerm)
 	if err == nil {
 		if err = syncDirOf(ps.root, PackDir); err != nil {
