@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path"
 	"sync"
 )
@@ -81,8 +82,11 @@ func (s *Space) requireDir(dir string) error {
 }
 
 // syncDir fsyncs dir, which makes the entries created or renamed in it durable.
-func (s *Space) syncDir(dir string) error {
-	f, err := s.root.Open(dir)
+func (s *Space) syncDir(dir string) error { return syncDirOf(s.root, dir) }
+
+// syncDirOf fsyncs dir under root.
+func syncDirOf(root *os.Root, dir string) error {
+	f, err := root.Open(dir)
 	if err != nil {
 		return err
 	}

@@ -441,17 +441,7 @@ func linkError(path string) error {
 }
 
 // syncRoot fsyncs the directory d, which makes the entries created or renamed in it durable.
-func syncRoot(d *os.Root) error {
-	f, err := d.Open(".")
-	if err != nil {
-		return err
-	}
-	err = f.Sync()
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
-}
+func syncRoot(d *os.Root) error { return syncDirOf(d, ".") }
 
 // checkFilePath validates path and ctx, the preamble of every method. Besides the rules of
 // space.ValidatePath, a segment may not start with tempPrefix.

@@ -626,19 +626,6 @@ func syncPack(f *os.File) error {
 	return nil
 }
 
-// syncDirOf fsyncs dir under root.
-func syncDirOf(root *os.Root, dir string) error {
-	f, err := root.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = f.Sync()
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
-}
-
 // get returns the index entry for name.
 func (ps *packStore) get(name string) (packEntry, bool) {
 	ps.mu.Lock()
