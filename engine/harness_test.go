@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -34,6 +35,7 @@ type testEngine struct {
 	// openErr makes OpenSpace fail for the space of that name, as storage that is gone at
 	// startup would.
 	openErr map[string]error
+	opens   atomic.Int64 // calls of OpenSpace
 }
 
 // testConfig is what newTestEngine builds: engine options plus harness settings.
@@ -75,6 +77,7 @@ func newTestEngine(t *testing.T, opts ...testOption) *testEngine {
 			GCInterval:      time.Hour, // tests collect explicitly
 			Logger:          slog.New(slog.NewTextHandler(io.Discard, nil)),
 			OpenSpace: func(_ context.Context, us UserSpace) (space.Space, error) {
+				te.opens.Add(1)
 				if err := te.openErr[us.Name]; err != nil {
 					return nil, err
 				}

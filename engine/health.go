@@ -27,8 +27,8 @@ func (e *Engine) probeLoop(ctx context.Context) {
 }
 
 // ProbeSpaces probes every user space now and waits: a space that works is brought up, one
-// that fails is taken down, and one that is down or never opened is opened afresh first, so
-// that a directory that was remounted or an endpoint that came back is used again. A space
+// that fails is taken down, and one that is down and still fails, or was never opened, is
+// opened afresh, so that a directory that was remounted or recreated is used again. A space
 // that comes back prompts a repair pass: it may have come back empty.
 func (e *Engine) ProbeSpaces(ctx context.Context) {
 	// One round at a time: two rounds reopening the same space would each install a handle
@@ -44,13 +44,22 @@ func (e *Engine) ProbeSpaces(ctx context.Context) {
 
 func (e *Engine) probeOne(ctx context.Context, v spaceView) {
 	id := v.info.ID
-	if v.sp != nil && v.health != HealthDown {
+	if v.sp != nil {
 		err := e.probeTimed(ctx, v.sp)
 		if ctx.Err() != nil {
 			return
 		}
-		e.spaces.setHealth(id, err)
-		return
+		if v.health != HealthDown || err == nil {
+			// A down space whose handle works again (a slow disk that recovered, an
+			// endpoint that answers again) keeps its handle: opening a second one would,
+			// for a local directory, replay its packs while the first still holds them.
+			e.spaces.setHealth(id, err)
+			if v.health == HealthDown && err == nil {
+				e.log.Info("user space is back", "space", id, "name", v.info.Name)
+				e.wakeRepair()
+			}
+			return
+		}
 	}
 	sp, err := e.opts.OpenSpace(ctx, v.info)
 	if err == nil {

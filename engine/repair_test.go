@@ -101,6 +101,10 @@ func TestHealth(t *testing.T) {
 	require.Equal(t, "down", st.Health)
 	require.False(t, st.Available)
 	require.Contains(t, st.LastError, "injected")
+	opens := te.opens.Load()
+	te.ProbeSpaces(ctx)
+	require.Equal(t, opens+1, te.opens.Load(), "a down space whose handle still fails is opened afresh")
+	require.Equal(t, "down", te.status(down).Health)
 
 	// Reads skip the down space: its shards are rebuilt from the others, and the space sees
 	// no operation at all.
@@ -115,9 +119,11 @@ func TestHealth(t *testing.T) {
 	}
 
 	te.spaces[down].Clear()
+	opens = te.opens.Load()
 	te.ProbeSpaces(ctx)
 	require.Equal(t, "ok", te.status(down).Health)
 	require.True(t, te.status(down).Available)
+	require.Equal(t, opens, te.opens.Load(), "a handle that works again is kept, not reopened")
 }
 
 // TestHealthFromOperations: failures of real operations take a space down after downAfter in
