@@ -34,6 +34,9 @@ func TestCrashRestart(t *testing.T) {
 	pkg := c.newPackage(t, "crash")
 	st := &crashState{acked: map[string]ackedObject{}, pending: map[string]object{}}
 
+	// Every cycle has a gate past a whole first stripe (4 MiB): its shards, longer than the
+	// 1 MiB a local space packs, are then being written to temporary files at the kill.
+	// Shorter shards are held in memory until complete and leave nothing to sweep.
 	cycles := []crashCycle{
 		{workers: 3, ackTarget: 2, gates: []gateSpec{
 			{sizes: []int64{3 << 20}, file: 0, at: 300 << 10},
@@ -46,7 +49,8 @@ func TestCrashRestart(t *testing.T) {
 		{workers: 5, ackTarget: 10, replacements: 4, gates: []gateSpec{
 			{sizes: []int64{5 << 20}, file: 0, at: 1},
 			{sizes: []int64{3 << 20, 100, 1 << 20}, file: 2, at: 512 << 10},
-			{sizes: []int64{2<<20 + 5}, file: 0, at: 1 << 20, replace: true}}},
+			{sizes: []int64{2<<20 + 5}, file: 0, at: 1 << 20, replace: true},
+			{sizes: []int64{5 << 20}, file: 0, at: 4<<20 + 1}}},
 		{workers: 2, ackTarget: 12, replacements: 6, gates: []gateSpec{
 			{sizes: []int64{1 << 20, 3 << 20}, file: 1, at: 3 << 20}, // all but the closing boundary
 			{sizes: []int64{0}, file: 0, at: 0, replace: true},
