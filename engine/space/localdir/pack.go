@@ -54,9 +54,9 @@ import (
 //
 // All integers are little-endian. A crash can leave torn records only at the end of the pack
 // that was active, since a pack is synced whole before the next one is created. Open checks
-// the data checksums of the newest pack: a record whose data fails is buried under a durable
-// tombstone, and everything from the first header that fails (whose lengths cannot be
-// trusted) is cut off.
+// the data checksums of the newest pack, and a record whose data fails is buried under a
+// durable tombstone; every replay stops at the first header that fails, whose lengths cannot
+// be trusted. Nothing is ever appended to a pack after a restart.
 
 // PackDir is the directory under the root that holds pack files. Names whose first segment is
 // PackDir are invalid in this package, and List never shows its content.
@@ -162,7 +162,7 @@ type packStore struct {
 func byName(a, b packEntry) bool { return a.name < b.name }
 
 // openPacks creates PackDir if needed and replays every pack in it. With readOnly it writes
-// nothing: a missing PackDir means no packs, and bad records and torn tails are only skipped.
+// nothing: a missing PackDir means no packs, and bad records are only skipped, not buried.
 func openPacks(root *os.Root, opts Options, syncDir func(string) error, readOnly bool) (*packStore, error) {
 	ps := &packStore{
 		root:     root,
@@ -200,7 +200,7 @@ func openPacks(root *os.Root, opts Options, syncDir func(string) error, readOnly
 	}
 	var bad []record
 	for i, id := range ids {
-		if bad, err = ps.replay(id, i == len(ids)-1, readOnly); err != nil {
+		if bad, err = ps.replay(id, i == len(ids)-1); err != nil {
 			ps.close()
 			return nil, err
 		}
@@ -261,8 +261,8 @@ func packName(id uint32) string { return fmt.Sprintf("%s/%08x%s", PackDir, id, p
 
 // replay opens pack id and applies its records to the index. last says it is the newest pack,
 // the only one a crash can have left with a torn tail: replay checks its data checksums,
-// returning the records that fail them instead of applying them, and cuts off a torn tail.
-func (ps *packStore) replay(id uint32, last, readOnly bool) (bad []record, err error) {
+// returning the records that fail them instead of applying them.
+func (ps *packStore) replay(id uint32, last bool) (bad []record, err error) {
 	f, err := ps.root.Open(packName(id))
 	if err != nil {
 		return nil, fmt.Errorf("localdir: open pack: %w", err)
@@ -274,7 +274,7 @@ func (ps *packStore) replay(id uint32, last, readOnly bool) (bad []record, err e
 	}
 	p := &pack{id: id, f: f, size: fi.Size(), synced: fi.Size(), full: true, refs: 1}
 	ps.packs[id] = p
-	end, err := scanPack(f, id, p.size, last, func(r record) error {
+	_, err = scanPack(f, id, p.size, last, func(r record) error {
 		if r.bad {
 			bad = append(bad, r)
 		} else {
@@ -285,34 +285,10 @@ func (ps *packStore) replay(id uint32, last, readOnly bool) (bad []record, err e
 	if err != nil {
 		return nil, fmt.Errorf("localdir: replay %s: %w", packName(id), err)
 	}
-	if end < p.size && !readOnly {
-		// A torn tail, which the next pack must not leave behind where no check would
-		// catch it. Nothing in it was acknowledged: its sync never finished.
-		if err := truncatePack(ps.root, id, end); err != nil {
-			return nil, err
-		}
-		p.size, p.synced = end, end
-	}
+	// A torn tail, past where the scan stopped, stays: nothing in it was acknowledged, no
+	// record is ever appended after it, and every later replay stops at the same header.
+	// Cutting it off would race a handle still writing to the pack.
 	return bad, nil
-}
-
-// truncatePack cuts pack id to end bytes, durably.
-func truncatePack(root *os.Root, id uint32, end int64) error {
-	f, err := root.OpenFile(packName(id), os.O_WRONLY, 0)
-	if err != nil {
-		return fmt.Errorf("localdir: truncate pack: %w", err)
-	}
-	err = f.Truncate(end)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("localdir: truncate pack: %w", err)
-	}
-	return nil
 }
 
 // record is a record read back from a pack.
