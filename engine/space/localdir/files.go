@@ -77,7 +77,13 @@ func (v *Files) OpenFile(ctx context.Context, path string) (io.ReadCloser, space
 	return f, fileInfo(path, fi), nil
 }
 
-// openFile opens the regular file at path without following a link.
+// maxReopens bounds how often openFile opens a file again because a concurrent write
+// replaced it between the open and the check.
+const maxReopens = 4
+
+// openFile opens the regular file at path without following a link. A file replaced by a
+// concurrent write (a rename over it) while it was opened is opened again: the check after
+// the open cannot tell that from a swap, but a regular file in its place can be opened anew.
 func (v *Files) openFile(path string) (*os.File, fs.FileInfo, error) {
 	dirs, name := splitPath(path)
 	d, err := v.openDir(dirs, false)
@@ -85,6 +91,20 @@ func (v *Files) openFile(path string) (*os.File, fs.FileInfo, error) {
 		return nil, nil, err
 	}
 	defer d.Close()
+	for attempt := 0; ; attempt++ {
+		f, fi, err := openRegular(d, name, path)
+		var pe *space.PathError
+		if errors.As(err, &pe) && attempt < maxReopens {
+			if now, lerr := d.Lstat(name); lerr == nil && now.Mode().IsRegular() {
+				continue
+			}
+		}
+		return f, fi, err
+	}
+}
+
+// openRegular opens the regular file name in d (path, for errors), never a link.
+func openRegular(d *os.Root, name, path string) (*os.File, fs.FileInfo, error) {
 	// Lstat first, so that neither a link nor a FIFO, whose open would block, is ever opened.
 	fi, err := d.Lstat(name)
 	if err == nil {
