@@ -74,7 +74,8 @@ func (id *Identity) Streaming() bool { return isStreaming(id.PayloadHash) }
 // underlying body: the caller closes r.Body as usual.
 type ChunkedReader struct {
 	br      *bufio.Reader
-	signer  *chunkSigner // nil for the unsigned form
+	signed  bool         // chunk headers carry signatures (the STREAMING-AWS4-HMAC-SHA256 forms)
+	signer  *chunkSigner // verifies them; nil for the unsigned form and when unverified
 	trailed bool         // the form has a trailer
 	names   []string     // declared trailer names, lower-case
 	want    int64        // declared decoded length, or -1
@@ -127,7 +128,8 @@ func NewChunkedReader(body io.Reader, id *Identity, decodedLength int64, trailer
 	case !c.trailed && len(names) > 0:
 		return nil, malformedChunk("%s has no trailer, but X-Amz-Trailer is set", id.PayloadHash)
 	}
-	if id.PayloadHash != StreamingUnsignedPayloadTrailer {
+	c.signed = id.PayloadHash != StreamingUnsignedPayloadTrailer
+	if c.signed && !id.unverified {
 		if c.signer, err = newChunkSigner(id); err != nil {
 			return nil, err
 		}
@@ -172,6 +174,16 @@ func ChunkedBody(r *http.Request, id *Identity) (*ChunkedReader, error) {
 		body = http.NoBody
 	}
 	return NewChunkedReader(body, id, n, names)
+}
+
+// UnverifiedChunkedBody is ChunkedBody for a server that authenticates nothing
+// (authentication turned off by its operator): it decodes every aws-chunked
+// form, payloadHash being the request's X-Amz-Content-Sha256, and checks the
+// framing, the decoded length and the trailers, but not the chunk and trailer
+// signatures, which it has no key to check. A client that signs with any key
+// then works as it would against a server that checks.
+func UnverifiedChunkedBody(r *http.Request, payloadHash string) (*ChunkedReader, error) {
+	return ChunkedBody(r, &Identity{PayloadHash: payloadHash, unverified: true})
 }
 
 // decodedLength parses X-Amz-Decoded-Content-Length, -1 if absent.
@@ -235,7 +247,7 @@ func (c *ChunkedReader) advance() error {
 	if err != nil {
 		return err
 	}
-	size, claimed, err := parseChunkHeader(line, c.signer != nil)
+	size, claimed, err := parseChunkHeader(line, c.signed)
 	if err != nil {
 		return err
 	}

@@ -103,6 +103,7 @@ type Identity struct {
 	Signature string
 
 	signingKey []byte // for chunk signatures; never exposed
+	unverified bool   // from UnverifiedChunkedBody: chunk signatures are parsed, not checked
 }
 
 func (v *Verifier) now() time.Time {
