@@ -44,6 +44,7 @@ func (e *Engine) collectLoop(ctx context.Context) {
 	if n, err := e.sweepOrphans(ctx, e.start); err == nil && n > 0 {
 		e.log.Info("swept shards of interrupted writes", "orphanShards", n)
 	}
+	e.expireUploads(ctx)
 	lastSweep := e.now()
 	t := time.NewTicker(e.opts.GCInterval)
 	defer t.Stop()
@@ -54,6 +55,7 @@ func (e *Engine) collectLoop(ctx context.Context) {
 		e.compact(ctx)
 		if now := e.now(); now.Sub(lastSweep) >= e.opts.OrphanGrace {
 			e.sweep(ctx, now.Add(-e.opts.OrphanGrace))
+			e.expireUploads(ctx)
 			lastSweep = now
 		}
 		select {

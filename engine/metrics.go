@@ -17,6 +17,7 @@ type counters struct {
 	tempsCollected       atomic.Int64
 	collectErrors        atomic.Int64
 	compactedBytes       atomic.Int64
+	uploadsExpired       atomic.Int64
 }
 
 // Metrics is a point-in-time snapshot of the engine's counters, a plain struct that the
@@ -34,6 +35,7 @@ type Metrics struct {
 	TempFilesCollected   int64 // temporary files of crashed writes swept
 	CollectErrors        int64 // shard deletions that failed and will be retried
 	CompactedBytes       int64 // storage returned by compacting spaces' pack files
+	UploadsExpired       int64 // S3 multipart uploads aborted for being older than UploadExpiry
 	Spaces               []SpaceStatus
 	Repair               RepairStatus
 	Scrub                ScrubStatus
@@ -73,6 +75,7 @@ func (e *Engine) Metrics() Metrics {
 		TempFilesCollected:   e.stats.tempsCollected.Load(),
 		CollectErrors:        e.stats.collectErrors.Load(),
 		CompactedBytes:       e.stats.compactedBytes.Load(),
+		UploadsExpired:       e.stats.uploadsExpired.Load(),
 		Repair:               e.repairStatus(),
 		Scrub:                e.scrubStatus(),
 	}

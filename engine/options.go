@@ -28,6 +28,7 @@ const (
 	DefaultRepairInterval  = time.Hour
 	DefaultScrubInterval   = 24 * time.Hour
 	DefaultScrubRate       = 32 << 20
+	DefaultUploadExpiry    = 7 * 24 * time.Hour
 )
 
 // SpaceOpener opens the storage behind a user space. It is injected by the caller so that the
@@ -89,6 +90,10 @@ type Options struct {
 	// bytes per second a background pass reads.
 	ScrubInterval time.Duration
 	ScrubRate     int64
+	// UploadExpiry is how long an S3 multipart upload may stay open: the collector aborts
+	// older ones, releasing their parts, as S3's AbortIncompleteMultipartUpload lifecycle
+	// rule and MinIO's stale upload expiry do. Negative keeps uploads forever.
+	UploadExpiry time.Duration
 }
 
 // EnsureDefaults fills zero fields with their defaults and returns o.
@@ -137,6 +142,9 @@ func (o *Options) EnsureDefaults() *Options {
 	}
 	if o.ScrubRate == 0 {
 		o.ScrubRate = DefaultScrubRate
+	}
+	if o.UploadExpiry == 0 {
+		o.UploadExpiry = DefaultUploadExpiry
 	}
 	return o
 }

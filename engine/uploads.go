@@ -376,6 +376,66 @@ func (e *Engine) AbortUpload(ctx context.Context, b BucketID, key string, id Upl
 	return nil
 }
 
+// ExpireUploads aborts every S3 multipart upload initiated before cutoff, releasing its parts,
+// and returns how many it aborted. The collector runs it with Options.UploadExpiry; it is
+// exported for administration and tests.
+func (e *Engine) ExpireUploads(ctx context.Context, cutoff time.Time) (int, error) {
+	const op = "engine.ExpireUploads"
+	var stale []Upload
+	err := e.kv.View(ctx, func(r kv.Reader) error {
+		return scanPrefix(r, kv.Key(kv.PrefixUpload), func(k, v []byte) error {
+			var id UploadID
+			copy(id[:], k[len(k)-len(id):])
+			u, err := decodeUpload(id, v)
+			if err == nil && u.Initiated.Before(cutoff) {
+				stale = append(stale, u)
+			}
+			return err
+		})
+	})
+	if err != nil {
+		return 0, wrap(op, err)
+	}
+	n := 0
+	for _, u := range stale {
+		// One transaction per upload, each checking it is still there and still stale: a
+		// client may complete or abort it meanwhile.
+		err := e.kv.Update(ctx, func(tx kv.Tx) error {
+			cur, err := getUpload(tx, u.Bucket, u.Key, u.ID)
+			if err != nil || !cur.Initiated.Before(cutoff) {
+				return err
+			}
+			return deleteUploadTx(tx, &cur)
+		})
+		switch {
+		case err == nil:
+			n++
+		case KindOf(err) == KindNotFound:
+		default:
+			return n, wrap(op, err)
+		}
+	}
+	e.stats.uploadsExpired.Add(int64(n))
+	if n > 0 {
+		e.wakeCollector()
+	}
+	return n, nil
+}
+
+// expireUploads runs ExpireUploads with Options.UploadExpiry, unless that is negative.
+func (e *Engine) expireUploads(ctx context.Context) {
+	if e.opts.UploadExpiry < 0 {
+		return
+	}
+	n, err := e.ExpireUploads(ctx, e.now().Add(-e.opts.UploadExpiry))
+	if err != nil && ctx.Err() == nil {
+		e.log.Warn("expiring stale multipart uploads", "err", err)
+	}
+	if n > 0 {
+		e.log.Info("aborted stale multipart uploads", "uploads", n, "olderThan", e.opts.UploadExpiry)
+	}
+}
+
 // deleteUploadTx deletes an upload's record, index entry and parts, releasing their blobs.
 func deleteUploadTx(tx kv.Tx, u *Upload) error {
 	var parts []part

@@ -890,3 +890,51 @@ func TestCompleteUploadRaces(t *testing.T) {
 		require.Zero(t, nu+np+ni)
 	})
 }
+
+// TestExpireUploads: uploads initiated before the cutoff are aborted with their parts, whose
+// blobs go to collection; newer ones, and completed objects, are left alone. With
+// UploadExpiry negative, the collector expires nothing.
+func TestExpireUploads(t *testing.T) {
+	now := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
+	te := newTestEngine(t, withClock(func() time.Time { return now }))
+	ctx := t.Context()
+	b, err := te.CreateBucket(ctx, CreateBucketInput{Name: "expiry"})
+	require.NoError(t, err)
+
+	old := te.createUpload(t, b.ID, "p/old")
+	te.putPart(t, old, 1, randomBytes(1, 20_000))
+	te.putPart(t, old, 2, randomBytes(2, 100))
+	now = now.Add(48 * time.Hour)
+	fresh := te.createUpload(t, b.ID, "p/fresh")
+	te.putPart(t, fresh, 1, randomBytes(3, 100))
+	uploads, parts, index := te.uploadRecords(t)
+	require.Equal(t, []int{2, 3, 2}, []int{uploads, parts, index})
+
+	before := te.Metrics().UploadsExpired
+	n, err := te.ExpireUploads(ctx, now.Add(-24*time.Hour))
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+	require.Equal(t, int64(1), te.Metrics().UploadsExpired-before)
+	_, err = te.GetUpload(ctx, b.ID, "p/old", old.ID)
+	require.Equal(t, KindNotFound, KindOf(err))
+	_, err = te.GetUpload(ctx, b.ID, "p/fresh", fresh.ID)
+	require.NoError(t, err)
+	uploads, parts, index = te.uploadRecords(t)
+	require.Equal(t, []int{1, 1, 1}, []int{uploads, parts, index})
+	require.Equal(t, 2, te.collect(t).Blobs, "the expired parts' blobs are released")
+
+	n, err = te.ExpireUploads(ctx, now.Add(-24*time.Hour))
+	require.NoError(t, err)
+	require.Zero(t, n, "nothing left to expire")
+
+	// The collector's own pass honours UploadExpiry.
+	te.Engine.opts.UploadExpiry = -1
+	now = now.Add(30 * 24 * time.Hour)
+	te.expireUploads(ctx)
+	_, err = te.GetUpload(ctx, b.ID, "p/fresh", fresh.ID)
+	require.NoError(t, err, "a negative expiry keeps uploads")
+	te.Engine.opts.UploadExpiry = DefaultUploadExpiry
+	te.expireUploads(ctx)
+	_, err = te.GetUpload(ctx, b.ID, "p/fresh", fresh.ID)
+	require.Equal(t, KindNotFound, KindOf(err), "a week-old upload is expired by default")
+}

@@ -34,6 +34,7 @@ var engineMetrics = []metric[engine.Metrics]{
 	counter("engine", "collected_orphan_shards_total", "Unreferenced shard files swept.", func(m *engine.Metrics) float64 { return float64(m.OrphansCollected) }),
 	counter("engine", "collected_temp_files_total", "Temporary files of interrupted writes swept.", func(m *engine.Metrics) float64 { return float64(m.TempFilesCollected) }),
 	counter("engine", "compacted_bytes_total", "Storage returned to user spaces by compacting pack files.", func(m *engine.Metrics) float64 { return float64(m.CompactedBytes) }),
+	counter("engine", "expired_uploads_total", "S3 multipart uploads aborted for being older than the upload expiry.", func(m *engine.Metrics) float64 { return float64(m.UploadsExpired) }),
 	counter("engine", "collect_errors_total", "Shard deletions that failed and will be retried.", func(m *engine.Metrics) float64 { return float64(m.CollectErrors) }),
 	counter("repair", "passes_total", "Full repair passes completed.", func(m *engine.Metrics) float64 { return float64(m.Repair.Passes) }),
 	counter("repair", "blobs_checked_total", "Blobs examined by repair passes.", func(m *engine.Metrics) float64 { return float64(m.Repair.BlobsChecked) }),

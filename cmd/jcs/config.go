@@ -36,6 +36,8 @@ type config struct {
 	// Health, repair and scrubbing; see engine.Options.
 	ProbeInterval, RepairAfter, RepairInterval, ScrubInterval time.Duration
 	ScrubRate                                                 int64
+	// UploadExpiry is engine.Options.UploadExpiry.
+	UploadExpiry time.Duration
 }
 
 func (c *config) flags(fs *flag.FlagSet) {
@@ -58,6 +60,7 @@ func (c *config) flags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.RepairInterval, "repair-interval", engine.DefaultRepairInterval, "how often a full repair pass runs unprompted")
 	fs.DurationVar(&c.ScrubInterval, "scrub-interval", engine.DefaultScrubInterval, "pause between background scrub passes, which verify every shard; negative turns scrubbing off")
 	fs.Int64Var(&c.ScrubRate, "scrub-rate", engine.DefaultScrubRate, "bytes per second a background scrub pass reads at most")
+	fs.DurationVar(&c.UploadExpiry, "upload-expiry", engine.DefaultUploadExpiry, "S3 multipart uploads open longer than this are aborted and their parts deleted; negative keeps them forever")
 	fs.StringVar(&c.ConfigFile, "config", "", "JSON file of flag values, e.g. {\"data\": \"/srv/jcs\"}")
 }
 
@@ -117,6 +120,8 @@ func (c *config) validate() error {
 		return errors.New("--probe-interval, --repair-after, --repair-interval and --scrub-interval must be positive (--scrub-interval may be negative: off)")
 	case c.ScrubRate <= 0:
 		return errors.New("--scrub-rate must be positive")
+	case c.UploadExpiry == 0:
+		return errors.New("--upload-expiry must not be zero (negative: never)")
 	case c.LogFormat != "text" && c.LogFormat != "json":
 		return fmt.Errorf("--log-format %q: want text or json", c.LogFormat)
 	}

@@ -50,9 +50,9 @@ func TestConfigPrecedence(t *testing.T) {
 		{
 			name: "health flags",
 			args: []string{"--repair-after", "90s", "--scrub-interval", "-1s"},
-			env:  map[string]string{"JCS_PROBE_INTERVAL": "250ms", "JCS_SCRUB_RATE": "1048576"},
+			env:  map[string]string{"JCS_PROBE_INTERVAL": "250ms", "JCS_SCRUB_RATE": "1048576", "JCS_UPLOAD_EXPIRY": "-1s"},
 			want: config{Data: "./data", APIAddr: "127.0.0.1:7890", S3Addr: "127.0.0.1:7891", DefaultSpaces: 6, LogLevel: "info", LogFormat: "text", DataShards: 4, ParityShards: 2, ChunkSize: 1 << 20, SmallObjectSize: 256 << 10,
-				ProbeInterval: 250 * time.Millisecond, RepairAfter: 90 * time.Second, ScrubInterval: -time.Second, ScrubRate: 1 << 20},
+				ProbeInterval: 250 * time.Millisecond, RepairAfter: 90 * time.Second, ScrubInterval: -time.Second, ScrubRate: 1 << 20, UploadExpiry: -time.Second},
 		},
 		{
 			name: "config file named by env",
@@ -69,6 +69,7 @@ func TestConfigPrecedence(t *testing.T) {
 			want.RepairInterval = cmp.Or(want.RepairInterval, engine.DefaultRepairInterval)
 			want.ScrubInterval = cmp.Or(want.ScrubInterval, engine.DefaultScrubInterval)
 			want.ScrubRate = cmp.Or(want.ScrubRate, engine.DefaultScrubRate)
+			want.UploadExpiry = cmp.Or(want.UploadExpiry, engine.DefaultUploadExpiry)
 			require.Equal(t, want, *got)
 		})
 	}
@@ -89,6 +90,7 @@ func TestConfigErrors(t *testing.T) {
 		{"missing config file", []string{"--config", "/does/not/exist.json"}, nil},
 		{"config value of wrong type", []string{"--config", bad}, nil},
 		{"bad log format", []string{"--log-format", "xml"}, nil},
+		{"zero upload expiry", []string{"--upload-expiry", "0s"}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := parseConfig(tc.args, env(tc.env), io.Discard)

@@ -89,7 +89,7 @@ func startServer(ctx context.Context, cfg *config, log *slog.Logger, stdout io.W
 		DataShards: cfg.DataShards, ParityShards: cfg.ParityShards,
 		ChunkSize: cfg.ChunkSize, SmallObjectSize: cfg.SmallObjectSize,
 		ProbeInterval: cfg.ProbeInterval, RepairAfter: cfg.RepairAfter, RepairInterval: cfg.RepairInterval,
-		ScrubInterval: cfg.ScrubInterval, ScrubRate: cfg.ScrubRate,
+		ScrubInterval: cfg.ScrubInterval, ScrubRate: cfg.ScrubRate, UploadExpiry: cfg.UploadExpiry,
 	}
 	if s.eng, err = engine.New(ctx, eo); err != nil {
 		return nil, err
