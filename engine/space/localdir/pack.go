@@ -602,6 +602,26 @@ func syncPack(f *os.File) error {
 	return nil
 }
 
+// checkActive reports an error if the active pack has lost its name (its directory was
+// removed), so that a probe notices before the next Put does.
+func (ps *packStore) checkActive() error {
+	ps.mu.Lock()
+	p := ps.active
+	if p != nil {
+		p.refs++
+	}
+	ps.mu.Unlock()
+	if p == nil {
+		return nil
+	}
+	defer ps.release(p)
+	fi, err := p.f.Stat()
+	if err == nil && !linked(fi) {
+		err = errors.New("pack file was removed")
+	}
+	return err
+}
+
 // get returns the index entry for name.
 func (ps *packStore) get(name string) (packEntry, bool) {
 	ps.mu.Lock()

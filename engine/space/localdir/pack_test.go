@@ -453,3 +453,37 @@ func BenchmarkPackOpen(b *testing.B) {
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/n, "ns/blob")
 	b.ReportMetric(float64(heap)/float64(b.N)/n, "heap-B/blob")
 }
+
+// TestProbe: a probe works on a healthy space and leaves nothing behind, neither a blob nor a
+// pack record; it fails once the directory is gone, whether or not a pack is active.
+func TestProbe(t *testing.T) {
+	ctx := context.Background()
+	for _, withPack := range []bool{false, true} {
+		root := filepath.Join(t.TempDir(), "space")
+		require.NoError(t, os.Mkdir(root, 0o755))
+		s, err := localdir.Open(root, localdir.Options{})
+		require.NoError(t, err)
+		if withPack {
+			put(t, s, "x", []byte("packed"))
+		}
+		before := dirBytes(t, filepath.Join(root, localdir.PackDir))
+		for range 3 {
+			require.NoError(t, s.Probe(ctx))
+		}
+		require.Equal(t, before, dirBytes(t, filepath.Join(root, localdir.PackDir)), "the probe appended to a pack")
+		temps, err := os.ReadDir(filepath.Join(root, localdir.TempDir))
+		require.NoError(t, err)
+		require.Empty(t, temps)
+
+		if withPack {
+			// The active pack alone removed: the directory still takes files, the pack is lost.
+			packs := packFiles(t, root)
+			require.Len(t, packs, 1)
+			require.NoError(t, os.Remove(packs[0]))
+			require.ErrorContains(t, s.Probe(ctx), "pack file was removed")
+		}
+		require.NoError(t, os.RemoveAll(root))
+		require.Error(t, s.Probe(ctx))
+		s.Close()
+	}
+}
