@@ -13,8 +13,10 @@ import (
 // it copied.
 //
 // Each live record is copied as a move record, which replay applies only over the record it
-// copied, so a blob replaced or deleted while Compact runs stays replaced or deleted. Copies
-// and the tombstones that must outlive the pack are fsynced before the pack is removed.
+// copied or older data; a copy is appended only while the blob is still that record, and a
+// deletion names the newest copy. So a blob replaced or deleted while Compact runs stays
+// replaced or deleted, now and after any restart. Copies and the tombstones that must outlive
+// the pack are fsynced before the pack is removed.
 func (s *Space) Compact(ctx context.Context) (freed int64, err error) {
 	ps := s.packs
 	ps.compactMu.Lock()
