@@ -144,15 +144,16 @@ func (ps *packStore) doneCopyLocked(m move) {
 
 // keepTombstone copies tombstone r of pack p to the active pack while a pack other than p
 // that may hold a record it kills exists: replay would otherwise bring that record back. The
-// records it kills hold data no newer than the record it names, and every copy of that data
-// lies at or before the record it names (see lastRecordLocked), so only packs up to that
-// record's can hold them.
+// records it must keep dead are those of its data and of the data that data replaced: they
+// lie from r.first (see packEntry.first) to the record it names, which is the newest copy
+// (see lastRecordLocked), so only packs in that range can hold them. Older data deleted
+// before has tombstones of its own.
 func (ps *packStore) keepTombstone(p *pack, r record, syncs map[*pack]int64) error {
 	ps.mu.Lock()
 	defer ps.mu.Unlock()
 	needed := false
 	for id := range ps.packs {
-		if id != p.id && id <= r.ref.pack {
+		if id != p.id && r.first.pack <= id && id <= r.ref.pack {
 			needed = true
 			break
 		}
@@ -160,11 +161,11 @@ func (ps *packStore) keepTombstone(p *pack, r record, syncs map[*pack]int64) err
 	if !needed {
 		return nil
 	}
-	q, at, err := ps.appendTombstoneLocked(r.name, r.ref)
+	q, at, err := ps.appendTombstoneLocked(r.name, r.ref, r.first)
 	if err != nil {
 		return err
 	}
-	syncs[q] = max(syncs[q], at.off+recordHeaderLen+int64(len(r.name)))
+	syncs[q] = max(syncs[q], at.off+tombstoneLen(r.name))
 	return nil
 }
 

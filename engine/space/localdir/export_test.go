@@ -30,3 +30,26 @@ func DumpPacks(root, prefix string) string {
 	}
 	return b.String()
 }
+
+// Tombstones counts the tombstone records in the packs under root.
+func Tombstones(root string) int {
+	n := 0
+	names, _ := filepath.Glob(filepath.Join(root, PackDir, "*"+packSuffix))
+	for _, name := range names {
+		f, err := os.Open(name)
+		if err != nil {
+			continue
+		}
+		fi, _ := f.Stat()
+		var id uint32
+		fmt.Sscanf(filepath.Base(name), "%08x", &id)
+		scanPack(f, id, fi.Size(), false, func(r record) error {
+			if r.kind == recordTombstone {
+				n++
+			}
+			return nil
+		})
+		f.Close()
+	}
+	return n
+}

@@ -44,13 +44,16 @@ import (
 //
 //	0  crc32c of bytes 4..36 and the name
 //	4  crc32c of the data
-//	8  kind (recordPut, recordTombstone, recordMove)
+//	8  kind (recordPut, recordTombstone, recordMove, recordVoid)
 //	9  reserved, zero
 //	10 name length, uint16
 //	12 data length, uint32
 //	16 modification time, Unix nanoseconds, int64
 //	24 a record position: the record a tombstone kills, or the record a move copies
 //	   (pack ID uint32, offset int64)
+//
+// A tombstone's data is the position of the oldest record of the data it kills (see
+// packEntry.first), 12 bytes, or empty (then: any older record).
 //
 // All integers are little-endian. A crash can leave torn records only at the end of the pack
 // that was active, since a pack is synced whole before the next one is created. Open checks
@@ -81,6 +84,9 @@ const (
 	recordPut       = 1
 	recordTombstone = 2
 	recordMove      = 3
+	// recordVoid marks, in place, a record whose data failed its checksum at open: replay
+	// skips it. Only records of the newest pack, never acknowledged, are voided.
+	recordVoid = 4
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -109,9 +115,13 @@ func (p pos) less(q pos) bool {
 
 // packEntry is an index entry: where a blob's record is, and what Stat reports about it.
 type packEntry struct {
-	name    string
-	at      pos   // the record holding the data now
-	born    pos   // the Put record the data came from (or a later bound): moves keep it
+	name string
+	at   pos // the record holding the data now
+	born pos // the Put record the data came from (or a later bound): moves keep it
+	// first is the oldest record of this name that this data replaced or copied, directly or
+	// not: every record a tombstone for it must keep dead lies from first to the record the
+	// tombstone names, so once no pack in that range is left the tombstone can go.
+	first   pos
 	nameLen int   // length of the record's name, which locates the data
 	size    int64 // data length
 	mtime   int64 // Unix nanoseconds
@@ -207,28 +217,38 @@ func openPacks(root *os.Root, opts Options, syncDir func(string) error, readOnly
 		ps.nextID = id + 1
 	}
 	// A record of the newest pack whose data is bad was torn by a crash and never
-	// acknowledged. Once another pack follows, replay no longer checks it: kill it for good.
+	// acknowledged. Once another pack follows, replay no longer checks it: void it for good,
+	// in place, so that it is as if it had never been written (a tombstone would also kill
+	// the older data it failed to replace).
 	for _, r := range bad {
 		if readOnly {
 			break
 		}
-		if err := ps.bury(r); err != nil {
+		if err := voidRecord(ps.root, r); err != nil {
 			ps.close()
-			return nil, err
+			return nil, fmt.Errorf("localdir: void a torn record of %s: %w", packName(r.at.pack), err)
 		}
 	}
 	return ps, nil
 }
 
-// bury appends a durable tombstone for record r.
-func (ps *packStore) bury(r record) error {
-	ps.mu.Lock()
-	p, at, err := ps.appendTombstoneLocked(r.name, r.at)
-	ps.mu.Unlock()
+// voidRecord rewrites the header of r, in its pack under root, as a recordVoid, durably.
+func voidRecord(root *os.Root, r record) error {
+	f, err := root.OpenFile(packName(r.at.pack), os.O_RDWR, 0)
 	if err != nil {
 		return err
 	}
-	return ps.waitSync(p, at.off+recordHeaderLen+int64(len(r.name)))
+	defer f.Close()
+	h := make([]byte, recordHeaderLen+len(r.name))
+	if _, err := f.ReadAt(h, r.at.off); err != nil {
+		return err
+	}
+	h[8] = recordVoid
+	sealHeader(h, len(r.name))
+	if _, err := f.WriteAt(h[:recordHeaderLen], r.at.off); err != nil {
+		return err
+	}
+	return fdatasync(f)
 }
 
 // packIDs returns the IDs of the pack files in PackDir, in ascending order.
@@ -300,12 +320,16 @@ type record struct {
 	size  int64
 	mtime int64
 	ref   pos // the record a tombstone kills or a move copies
+	first pos // a tombstone's: the oldest record of the data it kills
 }
 
 // apply updates the index with a record, in replay order.
 func (ps *packStore) apply(r record) {
 	cur, ok := ps.index.Get(packEntry{name: r.name})
-	e := packEntry{name: r.name, at: r.at, born: r.at, nameLen: len(r.name), size: r.size, mtime: r.mtime}
+	e := packEntry{name: r.name, at: r.at, born: r.at, first: r.at, nameLen: len(r.name), size: r.size, mtime: r.mtime}
+	if ok {
+		e.first = cur.first
+	}
 	switch r.kind {
 	case recordPut:
 		ps.setLocked(e, cur, ok)
@@ -319,6 +343,9 @@ func (ps *packStore) apply(r record) {
 		e.born = r.ref // an upper bound of the copied data's birth, exact for a Put
 		if ok && cur.at == r.ref {
 			e.born = cur.born
+		}
+		if !ok {
+			e.first = r.ref // copies of the data lie at or after the record copied
 		}
 		ps.setLocked(e, cur, ok)
 	case recordTombstone:
@@ -361,7 +388,7 @@ func scanPack(f *os.File, id uint32, size int64, verify bool, fn func(record) er
 		dataLen := int64(binary.LittleEndian.Uint32(h[12:]))
 		kind := h[8]
 		if nameLen == 0 || nameLen > space.MaxNameLen || dataLen > maxRecordData ||
-			kind < recordPut || kind > recordMove || off+recordHeaderLen+nameLen+dataLen > size {
+			kind < recordPut || kind > recordVoid || off+recordHeaderLen+nameLen+dataLen > size {
 			return off, nil
 		}
 		h = hdr[:recordHeaderLen+nameLen]
@@ -372,12 +399,16 @@ func scanPack(f *os.File, id uint32, size int64, verify bool, fn func(record) er
 			return off, nil
 		}
 		bad := false
-		if verify {
+		if verify || kind == recordTombstone {
 			data = slices.Grow(data[:0], int(dataLen))[:dataLen]
 			if _, err := f.ReadAt(data, off+recordHeaderLen+nameLen); err != nil {
 				return off, err
 			}
 			bad = crc32.Checksum(data, castagnoli) != binary.LittleEndian.Uint32(h[4:])
+		}
+		var first pos
+		if kind == recordTombstone && len(data) == 12 && !bad {
+			first = pos{pack: binary.LittleEndian.Uint32(data), off: int64(binary.LittleEndian.Uint64(data[4:]))}
 		}
 		r := record{
 			bad:   bad,
@@ -387,6 +418,7 @@ func scanPack(f *os.File, id uint32, size int64, verify bool, fn func(record) er
 			size:  dataLen,
 			mtime: int64(binary.LittleEndian.Uint64(h[16:])),
 			ref:   pos{pack: binary.LittleEndian.Uint32(h[24:]), off: int64(binary.LittleEndian.Uint64(h[28:]))},
+			first: first,
 		}
 		if err := fn(r); err != nil {
 			return off, err
@@ -457,11 +489,14 @@ func (ps *packStore) put(ctx context.Context, name string, r io.Reader, size int
 	if err != nil {
 		return err
 	}
-	e := packEntry{name: name, at: at, born: at, nameLen: len(name), size: size, mtime: mtime}
+	e := packEntry{name: name, at: at, born: at, first: at, nameLen: len(name), size: size, mtime: mtime}
 	cur, had := ps.index.Get(e)
 	if had && at.less(cur.born) {
 		// A later Put of the same name installed first; replay would also end with it.
 		return nil
+	}
+	if had {
+		e.first = cur.first
 	}
 	ps.setLocked(e, cur, had)
 	return nil
@@ -666,7 +701,7 @@ func (ps *packStore) remove(name string) (bool, error) {
 		return false, nil
 	}
 	ps.deleteLocked(cur)
-	_, _, err := ps.appendTombstoneLocked(name, ps.lastRecordLocked(cur))
+	_, _, err := ps.appendTombstoneLocked(name, ps.lastRecordLocked(cur), cur.first)
 	return true, err
 }
 
@@ -690,21 +725,28 @@ func (ps *packStore) unshadow(name string) error {
 		return nil
 	}
 	ps.deleteLocked(cur)
-	p, at, err := ps.appendTombstoneLocked(name, ps.lastRecordLocked(cur))
+	p, at, err := ps.appendTombstoneLocked(name, ps.lastRecordLocked(cur), cur.first)
 	ps.mu.Unlock()
 	if err != nil {
 		return err
 	}
-	return ps.waitSync(p, at.off+recordHeaderLen+int64(len(name)))
+	return ps.waitSync(p, at.off+tombstoneLen(name))
 }
 
-// appendTombstoneLocked appends a tombstone for the record at target.
-func (ps *packStore) appendTombstoneLocked(name string, target pos) (*pack, pos, error) {
-	rec := make([]byte, recordHeaderLen+len(name))
+// appendTombstoneLocked appends a tombstone for the record at target, whose data's oldest
+// record is at first.
+func (ps *packStore) appendTombstoneLocked(name string, target, first pos) (*pack, pos, error) {
+	rec := make([]byte, tombstoneLen(name))
 	copy(rec[recordHeaderLen:], name)
+	data := rec[recordHeaderLen+len(name):]
+	binary.LittleEndian.PutUint32(data, first.pack)
+	binary.LittleEndian.PutUint64(data[4:], uint64(first.off))
 	encodeRecord(rec, recordTombstone, len(name), time.Now().UnixNano(), target)
 	return ps.appendLocked(rec)
 }
+
+// tombstoneLen is the length of a tombstone record for name.
+func tombstoneLen(name string) int64 { return int64(recordHeaderLen + len(name) + 12) }
 
 // list returns up to want packed blobs whose names start with prefix and sort after after.
 func (ps *packStore) list(prefix, after string, want int) []space.Info {

@@ -487,3 +487,106 @@ func TestProbe(t *testing.T) {
 		s.Close()
 	}
 }
+
+// TestTombstonesDoNotPileUp: an old pack that stays live is never compacted; blobs written and
+// deleted after it leave tombstones, which compaction must drop once the records they kill are
+// gone, instead of carrying them forward for as long as the old pack exists.
+func TestTombstonesDoNotPileUp(t *testing.T) {
+	root := t.TempDir()
+	s, _ := openSpace(t, root, localdir.Options{PackFileSize: 32 << 10})
+	ctx := context.Background()
+	keep := map[string][]byte{}
+	for i := range 40 { // fills the first packs with blobs that stay
+		name := fmt.Sprintf("keep/%03d", i)
+		keep[name] = blobData(i, 0)
+		put(t, s, name, keep[name])
+	}
+	var counts []int
+	for round := range 40 {
+		for i := range 20 {
+			name := fmt.Sprintf("temp/%d/%d", round, i)
+			put(t, s, name, blobData(i, round))
+			require.NoError(t, s.Delete(ctx, name))
+		}
+		for range 3 {
+			_, err := s.Compact(ctx)
+			require.NoError(t, err)
+		}
+		counts = append(counts, localdir.Tombstones(root))
+	}
+	assertHolds(t, s, keep)
+	// 800 deletions: tombstones carried forever would number in the hundreds.
+	require.Less(t, counts[len(counts)-1], 150, "tombstones after each round: %v", counts)
+}
+
+// TestDeletedStaysDeletedOverOlderVersions: a blob replaced and then deleted must not come back
+// as its older version, whose record sits in a pack that stays, once the newer version's pack
+// is compacted away.
+func TestDeletedStaysDeletedOverOlderVersions(t *testing.T) {
+	root := t.TempDir()
+	opts := localdir.Options{PackFileSize: 8 << 10}
+	s, err := localdir.Open(root, opts)
+	require.NoError(t, err)
+	ctx := context.Background()
+	churn := func(tag string) { // about 10 KiB put and deleted: a pack or more of dead records
+		for i := range 30 {
+			name := fmt.Sprintf("%s/%02d", tag, i)
+			put(t, s, name, blobData(i, 1))
+			require.NoError(t, s.Delete(ctx, name))
+		}
+	}
+	put(t, s, "x", []byte("version 1"))
+	keep := map[string][]byte{}
+	for i := range 20 { // the first pack stays live
+		name := fmt.Sprintf("keep/%02d", i)
+		keep[name] = blobData(i, 0)
+		put(t, s, name, keep[name])
+	}
+	churn("a")
+	put(t, s, "x", []byte("version 2")) // in a pack of dead records
+	require.NoError(t, s.Delete(ctx, "x"))
+	churn("b")
+	for range 3 {
+		_, err := s.Compact(ctx)
+		require.NoError(t, err)
+	}
+	assertHolds(t, s, keep)
+	require.NoError(t, s.Close())
+	s2, _ := openSpace(t, root, opts)
+	if !t.Run("reopened", func(t *testing.T) { assertHolds(t, s2, keep) }) {
+		t.Log(localdir.DumpPacks(root, "x"))
+	}
+}
+
+// TestTornReplacementKeepsOldVersion: a replacement torn by a crash was never acknowledged, so
+// the version it failed to replace stays, across every later restart.
+func TestTornReplacementKeepsOldVersion(t *testing.T) {
+	root := t.TempDir()
+	s, err := localdir.Open(root, localdir.Options{})
+	require.NoError(t, err)
+	put(t, s, "x", []byte("the old version"))
+	require.NoError(t, s.Close())
+	s, err = localdir.Open(root, localdir.Options{})
+	require.NoError(t, err)
+	put(t, s, "x", bytes.Repeat([]byte("n"), 2000)) // in the second pack
+	require.NoError(t, s.Close())
+	packs := packFiles(t, root)
+	require.Len(t, packs, 2)
+	f, err := os.OpenFile(packs[1], os.O_RDWR, 0)
+	require.NoError(t, err)
+	fi, err := f.Stat()
+	require.NoError(t, err)
+	_, err = f.WriteAt([]byte("X"), fi.Size()-10)
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+
+	want := map[string][]byte{"x": []byte("the old version")}
+	for range 3 {
+		s, err := localdir.Open(root, localdir.Options{})
+		require.NoError(t, err)
+		assertHolds(t, s, want)
+		put(t, s, "other", []byte("a new pack follows the torn one"))
+		want["other"] = []byte("a new pack follows the torn one")
+		require.NoError(t, s.Close())
+	}
+}
