@@ -67,6 +67,17 @@ func assertHolds(t *testing.T, s space.Space, want map[string][]byte) {
 	}
 }
 
+// assertHoldsReopened closes s, opens its directory again and checks that it holds exactly
+// want, logging the records of names with dumpPrefix if it does not.
+func assertHoldsReopened(t *testing.T, s *localdir.Space, root string, opts localdir.Options, want map[string][]byte, dumpPrefix string) {
+	t.Helper()
+	require.NoError(t, s.Close())
+	s2, _ := openSpace(t, root, opts)
+	if !t.Run("reopened", func(t *testing.T) { assertHolds(t, s2, want) }) {
+		t.Log(localdir.DumpPacks(root, dumpPrefix))
+	}
+}
+
 func blobData(i, gen int) []byte {
 	return bytes.Repeat([]byte(fmt.Sprintf("<%d.%d>", i, gen)), 50+i%300)
 }
@@ -292,11 +303,7 @@ func TestCompactRaces(t *testing.T) {
 	_, err = s.Compact(ctx)
 	require.NoError(t, err)
 	assertHolds(t, s, model)
-	require.NoError(t, s.Close())
-	s2, _ := openSpace(t, root, smallPacks)
-	if !t.Run("reopened", func(t *testing.T) { assertHolds(t, s2, model) }) {
-		t.Log(localdir.DumpPacks(root, "w0/"))
-	}
+	assertHoldsReopened(t, s, root, smallPacks, model, "w0/")
 }
 
 // TestPackShadowing: a file Put replaces a packed blob of the same name and the other way
@@ -551,11 +558,7 @@ func TestDeletedStaysDeletedOverOlderVersions(t *testing.T) {
 		require.NoError(t, err)
 	}
 	assertHolds(t, s, keep)
-	require.NoError(t, s.Close())
-	s2, _ := openSpace(t, root, opts)
-	if !t.Run("reopened", func(t *testing.T) { assertHolds(t, s2, keep) }) {
-		t.Log(localdir.DumpPacks(root, "x"))
-	}
+	assertHoldsReopened(t, s, root, opts, keep, "x")
 }
 
 // TestTornReplacementKeepsOldVersion: a replacement torn by a crash was never acknowledged, so
