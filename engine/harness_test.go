@@ -36,6 +36,7 @@ type testEngine struct {
 	// startup would.
 	openErr map[string]error
 	opens   atomic.Int64 // calls of OpenSpace
+	openMu  sync.Mutex   // held by OpenSpace
 }
 
 // testConfig is what newTestEngine builds: engine options plus harness settings.
@@ -78,6 +79,8 @@ func newTestEngine(t *testing.T, opts ...testOption) *testEngine {
 			Logger:          slog.New(slog.NewTextHandler(io.Discard, nil)),
 			OpenSpace: func(_ context.Context, us UserSpace) (space.Space, error) {
 				te.opens.Add(1)
+				te.openMu.Lock() // the engine opens its spaces concurrently
+				defer te.openMu.Unlock()
 				if err := te.openErr[us.Name]; err != nil {
 					return nil, err
 				}

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jointcloud/jcs/engine/space"
@@ -456,16 +457,30 @@ func (us *UserSpace) location() string {
 	return ""
 }
 
-// openSpaces opens the storage of every registered user space and counts the shards the
-// index places on each. A space that fails to open is logged and kept down: its shards are
-// reconstructed from the others, and the probe keeps trying to open it.
+// openSpaces opens the storage of every registered user space, all at once (opening a Local
+// space reads its packs' record headers), and counts the shards the index places on each. A
+// space that fails to open is logged and kept down: its shards are reconstructed from the
+// others, and the probe keeps trying to open it.
 func (e *Engine) openSpaces(ctx context.Context) error {
 	spaces, err := e.ListUserSpaces(ctx)
 	if err != nil {
 		return err
 	}
-	for _, us := range spaces {
-		sp, err := e.opts.OpenSpace(ctx, us)
+	type opened struct {
+		sp  space.Space
+		err error
+	}
+	results := make([]opened, len(spaces))
+	var wg sync.WaitGroup
+	for i, us := range spaces {
+		wg.Go(func() {
+			sp, err := e.opts.OpenSpace(ctx, us)
+			results[i] = opened{sp, err}
+		})
+	}
+	wg.Wait()
+	for i, us := range spaces {
+		sp, err := results[i].sp, results[i].err
 		if err != nil {
 			e.log.Warn("user space unavailable", "space", us.ID, "name", us.Name, "err", err)
 			err = errors.Join(errSpaceUnavailable, err)
