@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
+	"io/fs"
 	"math/big"
 	"net"
 	"net/http"
@@ -43,6 +44,7 @@ const commandTimeout = time.Minute
 
 // command is exec.CommandContext bounded by commandTimeout.
 func command(t *testing.T, name string, args ...string) *exec.Cmd {
+	noteSources(t)
 	ctx, cancel := context.WithTimeout(t.Context(), commandTimeout)
 	t.Cleanup(cancel)
 	return exec.CommandContext(ctx, name, args...)
@@ -77,6 +79,44 @@ func testMain(m *testing.M) int {
 		return 1
 	}
 	return m.Run()
+}
+
+// noteSources stats, once, every file the jcs binary is built from. go test caches a
+// package's result keyed by the files its tests look at (only while tests run, not in
+// TestMain), and the binary is built by a child go build it cannot see: without this, a
+// change to the server would replay this package's cached result instead of running it. The
+// helpers that run jcs call it, and so does TestSources.
+func noteSources(t *testing.T) {
+	sourcesOnce.Do(func() { sourcesErr = statSources("..") })
+	require.NoError(t, sourcesErr, "stat the sources jcs is built from")
+}
+
+var (
+	sourcesOnce sync.Once
+	sourcesErr  error
+)
+
+// TestSources stats the sources, in case no test that runs jcs is selected.
+func TestSources(t *testing.T) { noteSources(t) }
+
+// statSources stats every Go source file, go.mod and go.sum under root.
+func statSources(root string) error {
+	return filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		name := d.Name()
+		switch {
+		case d.IsDir() && p != root && (strings.HasPrefix(name, ".") || name == "data" || name == "testdata"):
+			return filepath.SkipDir
+		case d.IsDir():
+			return nil
+		case strings.HasSuffix(name, ".go") || name == "go.mod" || name == "go.sum":
+			_, err := os.Stat(p)
+			return err
+		}
+		return nil
+	})
 }
 
 // server is one run of `jcs serve` as a child process.
@@ -131,6 +171,7 @@ func withTLS(t *testing.T) serverOption {
 // already.
 func startServer(t *testing.T, dir string, opts ...serverOption) *server {
 	t.Helper()
+	noteSources(t)
 	var cfg serverConfig
 	for _, o := range opts {
 		o(&cfg)
