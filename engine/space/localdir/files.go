@@ -191,7 +191,7 @@ func writeTempIn(ctx context.Context, d *os.Root, r io.Reader, size int64) (stri
 	if err != nil {
 		return "", err
 	}
-	err = copyChecked(ctx, f, r, size)
+	err = copyChecked(&checkedWriter{ctx: ctx, f: f, dst: f, size: size}, r)
 	if err == nil {
 		err = f.Sync()
 	}

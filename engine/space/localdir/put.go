@@ -11,6 +11,7 @@ import (
 	"os"
 	"path"
 	"sync"
+	"syscall"
 
 	"github.com/jointcloud/jcs/engine/space"
 )
@@ -78,11 +79,21 @@ func putError(name string, err error) error {
 // writeTemp copies r into a new durable temporary file and returns its name. On failure it
 // removes the file.
 func (s *Space) writeTemp(ctx context.Context, r io.Reader, size int64) (string, error) {
-	f, tmp, err := s.createTemp()
+	f, tmp, direct, err := s.createTempDirect()
 	if err != nil {
 		return "", err
 	}
-	err = copyChecked(ctx, f, r, size)
+	w := &checkedWriter{ctx: ctx, f: f, dst: f, size: size}
+	var dw *directWriter
+	if direct {
+		dw = newDirectWriter(f)
+		defer dw.release()
+		w.dst = dw
+	}
+	err = copyChecked(w, r)
+	if err == nil && dw != nil {
+		err = dw.finish()
+	}
 	if err == nil {
 		err = f.Sync()
 	}
@@ -96,14 +107,33 @@ func (s *Space) writeTemp(ctx context.Context, r io.Reader, size int64) (string,
 	return tmp, nil
 }
 
+// createTempDirect is createTemp with direct I/O if the file system takes it (see direct.go),
+// reporting whether it does.
+func (s *Space) createTempDirect() (*os.File, string, bool, error) {
+	if directFlag != 0 {
+		f, tmp, err := s.createTempFlags(directFlag)
+		if err == nil {
+			return f, tmp, true, nil
+		}
+		if !errors.Is(err, syscall.EINVAL) {
+			return nil, "", false, err
+		}
+	}
+	f, tmp, err := s.createTemp()
+	return f, tmp, false, err
+}
+
 // createTemp creates a file with a fresh random name in TempDir. It recreates TempDir if
 // someone removed it, and retries on the unlikely name collision.
-func (s *Space) createTemp() (*os.File, string, error) {
+func (s *Space) createTemp() (*os.File, string, error) { return s.createTempFlags(0) }
+
+// createTempFlags is createTemp with extra open flags.
+func (s *Space) createTempFlags(flags int) (*os.File, string, error) {
 	var err error
 	for range 10 {
 		tmp := fmt.Sprintf("%s/%016x", TempDir, rand.Uint64())
 		var f *os.File
-		f, err = s.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, filePerm)
+		f, err = s.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL|flags, filePerm)
 		switch {
 		case err == nil:
 			return f, tmp, nil
@@ -147,10 +177,10 @@ func (s *Space) publish(ctx context.Context, tmp, name string) error {
 // startWriteback.
 const bytesPerSync = 4 << 20
 
-// copyChecked copies r into f, failing with ErrSizeMismatch unless r yields exactly size bytes
-// (when size >= 0), and with ctx's error once ctx is done.
-func copyChecked(ctx context.Context, f *os.File, r io.Reader, size int64) error {
-	w := &checkedWriter{ctx: ctx, f: f, size: size}
+// copyChecked copies r through w, failing with ErrSizeMismatch unless r yields exactly w.size
+// bytes (when w.size >= 0), and with w.ctx's error once it is done.
+func copyChecked(w *checkedWriter, r io.Reader) error {
+	ctx, size := w.ctx, w.size
 	var err error
 	if wt, ok := r.(io.WriterTo); ok {
 		_, err = wt.WriteTo(w)
@@ -173,12 +203,13 @@ func copyChecked(ctx context.Context, f *os.File, r io.Reader, size int64) error
 	return nil
 }
 
-// checkedWriter writes to f while counting bytes, so that the size check needs no second pass
-// over the file. It deliberately has no ReadFrom: io.CopyBuffer then uses the pooled buffer,
-// and every write goes through the checks here.
+// checkedWriter writes to dst (f, or a directWriter over f) while counting bytes, so that the
+// size check needs no second pass over the file. It deliberately has no ReadFrom:
+// io.CopyBuffer then uses the pooled buffer, and every write goes through the checks here.
 type checkedWriter struct {
 	ctx     context.Context
 	f       *os.File
+	dst     io.Writer
 	n       int64 // bytes written
 	synced  int64 // bytes whose writeback has been started
 	size    int64 // announced size, or -1
@@ -193,9 +224,9 @@ func (w *checkedWriter) Write(p []byte) (int, error) {
 		w.tooLong = true
 		return 0, space.ErrSizeMismatch
 	}
-	n, err := w.f.Write(p)
+	n, err := w.dst.Write(p)
 	w.n += int64(n)
-	if w.n-w.synced >= bytesPerSync {
+	if w.dst == io.Writer(w.f) && w.n-w.synced >= bytesPerSync { // direct writes need no writeback
 		startWriteback(w.f, w.synced, w.n-w.synced)
 		w.synced = w.n
 	}
