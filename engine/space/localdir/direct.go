@@ -26,6 +26,9 @@ const (
 	directBufSize = 1 << 20
 )
 
+// directIO says whether to try direct I/O at all; a variable so that benchmarks can compare.
+var directIO = directFlag != 0
+
 // directBuffers pools aligned buffers of directBufSize bytes.
 var directBuffers = sync.Pool{New: func() any {
 	b := make([]byte, directBufSize+directAlign)

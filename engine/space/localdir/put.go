@@ -110,7 +110,7 @@ func (s *Space) writeTemp(ctx context.Context, r io.Reader, size int64) (string,
 // createTempDirect is createTemp with direct I/O if the file system takes it (see direct.go),
 // reporting whether it does.
 func (s *Space) createTempDirect() (*os.File, string, bool, error) {
-	if directFlag != 0 {
+	if directIO {
 		f, tmp, err := s.createTempFlags(directFlag)
 		if err == nil {
 			return f, tmp, true, nil
