@@ -6,39 +6,36 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// onFd runs fn on f's file descriptor and returns fn's error.
+func onFd(f *os.File, fn func(fd int) error) error {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var ferr error
+	if err := rc.Control(func(fd uintptr) { ferr = fn(int(fd)) }); err != nil {
+		return err
+	}
+	return ferr
+}
+
 // startWriteback asks the kernel to begin writing bytes [off, off+n) of f to disk without
 // waiting for it (sync_file_range with SYNC_FILE_RANGE_WRITE). Put calls it as a file grows,
 // so the disk works while later bytes are still arriving and the final fsync waits only for
 // the tail, as Pebble and RocksDB do with "bytes per sync". It is advice: errors are ignored,
 // and durability still comes from the fsync.
 func startWriteback(f *os.File, off, n int64) {
-	rc, err := f.SyscallConn()
-	if err != nil {
-		return
-	}
-	rc.Control(func(fd uintptr) {
-		unix.SyncFileRange(int(fd), off, n, unix.SYNC_FILE_RANGE_WRITE)
-	})
+	onFd(f, func(fd int) error { return unix.SyncFileRange(fd, off, n, unix.SYNC_FILE_RANGE_WRITE) })
 }
 
 // fdatasync makes f's data durable, and of its metadata only what reading the data back
 // needs (size and allocation, not times), so overwriting written blocks commits no journal.
 func fdatasync(f *os.File) error {
-	rc, err := f.SyscallConn()
-	if err != nil {
-		return err
-	}
-	var serr error
-	err = rc.Control(func(fd uintptr) {
+	return onFd(f, func(fd int) error {
 		for {
-			serr = unix.Fdatasync(int(fd))
-			if serr != unix.EINTR {
-				return
+			if err := unix.Fdatasync(fd); err != unix.EINTR {
+				return err
 			}
 		}
 	})
-	if err != nil {
-		return err
-	}
-	return serr
 }
