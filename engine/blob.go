@@ -31,6 +31,10 @@ type blobLayout struct {
 	// of the same bytes with the same coding reference it instead of storing them again.
 	Hashed bool
 	Hash   [32]byte
+	// Deferred says the blob's content is in the index (blobData/<ID>), committed with the
+	// blob, and its shards are not written yet: Spaces is where the placer means to put them.
+	// See deferred.go.
+	Deferred bool
 }
 
 // redundancy reports the blob's coding the way the /v1 API spells it.
@@ -174,16 +178,25 @@ func (e *Engine) writeBlob(ctx context.Context, src io.Reader, w writeSpec) (blo
 	if err != nil {
 		return blobLayout{}, &Error{Kind: KindUnavailable, Err: err}
 	}
-	e.blobs.stage(b.ID)
-	size, err := e.putShards(ctx, codec, &b, &sourceReader{r: src}, w)
-	if err != nil {
-		e.deleteShards(context.WithoutCancel(ctx), b, false)
-		e.blobs.unstage(b.ID)
+	if err := e.writeShards(ctx, codec, &b, src, w); err != nil {
 		return blobLayout{}, err
 	}
-	b.Size = size
-	e.stats.bytesWritten.Add(size)
+	e.stats.bytesWritten.Add(b.Size)
 	return b, nil
+}
+
+// writeShards stages b and writes its shards, where b.Spaces says, from src; it sets b.Size.
+// On error nothing is left staged, and shards already written are deleted.
+func (e *Engine) writeShards(ctx context.Context, codec *erasure.Codec, b *blobLayout, src io.Reader, w writeSpec) error {
+	e.blobs.stage(b.ID)
+	size, err := e.putShards(ctx, codec, b, &sourceReader{r: src}, w)
+	if err != nil {
+		e.deleteShards(context.WithoutCancel(ctx), *b, false)
+		e.blobs.unstage(b.ID)
+		return err
+	}
+	b.Size = size
+	return nil
 }
 
 // putShards writes the shards of b: encoded from src and streamed to one Put per shard, or,

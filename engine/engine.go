@@ -24,13 +24,14 @@ type Engine struct {
 	seqBucket, seqPackage, seqObject, seqSpace, seqUser *kv.Sequence
 	seal                                                func() (cipher.AEAD, error) // seals secrets in the index
 
-	spaces  spaceSet
-	probeMu sync.Mutex // held by a round of probes
-	repair  repairState
-	scrub   scrubState
-	codecs  sync.Map // codecKey -> *erasure.Codec
-	blobs   blobTracker
-	stats   counters
+	spaces   spaceSet
+	probeMu  sync.Mutex // held by a round of probes
+	repair   repairState
+	scrub    scrubState
+	deferred deferState
+	codecs   sync.Map // codecKey -> *erasure.Codec
+	blobs    blobTracker
+	stats    counters
 
 	gcWake chan struct{} // prompts the collector; buffered, so prompts coalesce
 	stop   context.CancelFunc
@@ -58,6 +59,7 @@ func New(ctx context.Context, o Options) (*Engine, error) {
 	e.repair.wake = make(chan struct{}, 1)
 	e.repair.queueWake = make(chan struct{}, 1)
 	e.scrub.wake = make(chan struct{}, 1)
+	e.deferred.wake = make(chan struct{}, 1)
 	e.seqBucket = e.kv.Sequence(kv.Key(kv.PrefixSequence).String("bucket"), 0)
 	e.seqPackage = e.kv.Sequence(kv.Key(kv.PrefixSequence).String("package"), 0)
 	e.seqObject = e.kv.Sequence(kv.Key(kv.PrefixSequence).String("object"), 0)
@@ -74,12 +76,16 @@ func New(ctx context.Context, o Options) (*Engine, error) {
 	if n := e.sweepTemps(ctx, e.now()); n > 0 {
 		e.log.Info("swept temporary files of interrupted writes", "tempFiles", n)
 	}
+	if err := e.countDeferred(ctx); err != nil {
+		return nil, fmt.Errorf("engine: counting deferred blobs: %w", err)
+	}
 	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
 	e.stop = stop
 	e.bg.Go(func() { e.collectLoop(bg) })
 	e.bg.Go(func() { e.probeLoop(bg) })
 	e.bg.Go(func() { e.repairLoop(bg) })
 	e.bg.Go(func() { e.scrubLoop(bg) })
+	e.bg.Go(func() { e.placeLoop(bg) })
 	return e, nil
 }
 

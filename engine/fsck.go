@@ -23,6 +23,9 @@ type FsckReport struct {
 	// size. Corrupt: shards that fail their checksums (Verify only). Unreachable: shards on
 	// spaces that are down. Unplaced: shards on draining or deleted spaces.
 	Missing, Corrupt, Unreachable, Unplaced int64
+	// Deferred: blobs whose content waits in the index for the placer; a content record that
+	// is missing, of the wrong size or fails its checksum counts as a missing shard.
+	Deferred int64
 	// Orphans: shard files on a space that no record places there.
 	Orphans int64
 	// BadRefs: blobs whose reference count differs from the objects and parts naming them,
@@ -74,12 +77,20 @@ func (e *Engine) Fsck(ctx context.Context, o FsckOptions) (FsckReport, error) {
 	err = e.inventory(ctx, func(v inventoryVisit) error {
 		b := &v.blob
 		rep.Blobs++
-		rep.Shards += int64(len(b.Spaces))
 		if n := refs[b.ID]; uint64(n) != b.Refs {
 			rep.BadRefs++
 			rep.add(FsckProblem{Kind: "refs", Blob: b.ID.String(), Info: refsInfo(b.Refs, n)})
 		}
 		delete(refs, b.ID)
+		if b.Deferred {
+			rep.Deferred++
+			if err := e.checkDeferred(ctx, b); err != nil {
+				rep.Missing++
+				rep.add(FsckProblem{Kind: "missing", Blob: b.ID.String(), Info: err.Error()})
+			}
+			return ctx.Err()
+		}
+		rep.Shards += int64(len(b.Spaces))
 		if o.Verify {
 			codec, err := e.codec(b.K, b.N-b.K, b.Chunk)
 			if err != nil {
@@ -180,4 +191,26 @@ func (e *Engine) countRefs(ctx context.Context) (map[BlobID]int, error) {
 			scanPrefix(r, kv.Key(kv.PrefixUploadPart), parts))
 	})
 	return refs, err
+}
+
+// checkDeferred checks the content record of deferred blob b. A blob placed since the
+// inventory read it passes.
+func (e *Engine) checkDeferred(ctx context.Context, b *blobLayout) error {
+	return e.kv.View(ctx, func(r kv.Reader) error {
+		v, err := r.Get(blobDataKey(b.ID))
+		if errors.Is(err, kv.ErrNotFound) {
+			if cur, err := getBlob(r, b.ID); err != nil || !cur.Deferred {
+				return nil // placed or released since
+			}
+			return errors.New("deferred content record missing")
+		}
+		if err != nil {
+			return err
+		}
+		data, err := decodeBlobData(v)
+		if err == nil && int64(len(data)) != b.Size {
+			err = fmt.Errorf("deferred content of %d bytes, record says %d", len(data), b.Size)
+		}
+		return err
+	})
 }

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/jointcloud/jcs/engine/space"
@@ -142,6 +143,11 @@ func (e *Engine) collect(ctx context.Context) (int, error) {
 		if err := e.settleQueue(ctx, done, left); err != nil {
 			return total, err
 		}
+		for _, b := range queued {
+			if b.Deferred && slices.Contains(done, b.ID) {
+				e.forgetDeferred(b.Size)
+			}
+		}
 		total += len(done)
 		e.stats.blobsCollected.Add(int64(len(done)))
 		if len(queued) < collectBatch {
@@ -157,6 +163,8 @@ func (e *Engine) queuedBlobs(ctx context.Context, after []byte) ([]blobLayout, e
 
 // deleteQueued deletes the shards of queued blobs that nothing uses. It returns the blobs now
 // gone entirely and those with shards left (their Spaces entries of deleted shards zeroed).
+// A deferred blob's content record goes with its queue record; it has no shards unless a
+// placement was cut short by a crash, so its deletes are not accounted.
 func (e *Engine) deleteQueued(ctx context.Context, queued []blobLayout) (done []BlobID, left []blobLayout, err error) {
 	var errs []error
 	for _, b := range queued {
@@ -174,7 +182,9 @@ func (e *Engine) deleteQueued(ctx context.Context, queued []blobLayout) (done []
 				remaining++
 				continue
 			}
-			e.spaces.account(id, -size, -1)
+			if !b.Deferred {
+				e.spaces.account(id, -size, -1)
+			}
 			b.Spaces[i], changed = 0, true
 		}
 		switch {
@@ -196,7 +206,9 @@ func (e *Engine) settleQueue(ctx context.Context, done []BlobID, left []blobLayo
 	}
 	return e.kv.Update(ctx, func(tx kv.Tx) error {
 		for _, id := range done {
-			if err := tx.Delete(gcKey(id)); err != nil {
+			// The content record is there only if the blob was deferred; deleting one
+			// that is not costs a tombstone, no read.
+			if err := errors.Join(tx.Delete(gcKey(id)), tx.Delete(blobDataKey(id))); err != nil {
 				return err
 			}
 		}

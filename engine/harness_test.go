@@ -54,6 +54,12 @@ func withSpaces(n int) testOption { return func(c *testConfig) { c.numSpaces = n
 // withBackgroundGC keeps the engine's background collector running, as in production.
 func withBackgroundGC() testOption { return func(c *testConfig) { c.backgroundGC = true } }
 
+// withDeferral defers every replicated upload (see deferred.go); the placer runs only with
+// withBackgroundGC, so tests call PlaceDeferred.
+func withDeferral() testOption {
+	return func(c *testConfig) { c.opts.DeferMax = c.opts.SmallObjectSize }
+}
+
 // withClock sets the engine's clock.
 func withClock(now func() time.Time) testOption { return func(c *testConfig) { c.opts.Now = now } }
 
@@ -75,6 +81,7 @@ func newTestEngine(t *testing.T, opts ...testOption) *testEngine {
 			Store:           store,
 			ChunkSize:       4 << 10, // 16 KiB stripes
 			SmallObjectSize: 1 << 10,
+			DeferMax:        -1,        // most tests look for shards right after an upload; see withDeferral
 			GCInterval:      time.Hour, // tests collect explicitly
 			Logger:          slog.New(slog.NewTextHandler(io.Discard, nil)),
 			OpenSpace: func(_ context.Context, us UserSpace) (space.Space, error) {

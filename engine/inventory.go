@@ -121,6 +121,8 @@ func (e *Engine) inventory(ctx context.Context, visit func(inventoryVisit) error
 				l := listers[id]
 				name := shardName(b.ID, i)
 				switch {
+				case b.Deferred:
+					// No shards yet (see deferred.go); any file there is the placer's.
 				case !placeable[id]:
 					states[i] = shardUnplaced
 				case l == nil || l.err != nil:
@@ -201,6 +203,9 @@ func (e *Engine) checkBlob(ctx context.Context, b *blobLayout, verify bool, limi
 	}
 	size := codec.ShardFileSize(b.Size)
 	states := make([]shardState, len(b.Spaces))
+	if b.Deferred {
+		return states, nil // no shards yet: nothing to check (see deferred.go)
+	}
 	for i, id := range b.Spaces {
 		if err := ctx.Err(); err != nil {
 			return nil, err

@@ -36,9 +36,13 @@ type Metrics struct {
 	CollectErrors        int64 // shard deletions that failed and will be retried
 	CompactedBytes       int64 // storage returned by compacting spaces' pack files
 	UploadsExpired       int64 // S3 multipart uploads aborted for being older than UploadExpiry
-	Spaces               []SpaceStatus
-	Repair               RepairStatus
-	Scrub                ScrubStatus
+	// DeferredBlobs and DeferredBytes are the small blobs whose content waits in the index
+	// for the placer, and their bytes (gauges); BlobsPlaced counts those it placed.
+	DeferredBlobs, DeferredBytes int64
+	BlobsPlaced                  int64
+	Spaces                       []SpaceStatus
+	Repair                       RepairStatus
+	Scrub                        ScrubStatus
 }
 
 // SpaceStatus is the state of one user space.
@@ -76,6 +80,9 @@ func (e *Engine) Metrics() Metrics {
 		CollectErrors:        e.stats.collectErrors.Load(),
 		CompactedBytes:       e.stats.compactedBytes.Load(),
 		UploadsExpired:       e.stats.uploadsExpired.Load(),
+		DeferredBlobs:        e.deferred.blobs.Load(),
+		DeferredBytes:        e.deferred.pending.Load(),
+		BlobsPlaced:          e.deferred.placed.Load(),
 		Repair:               e.repairStatus(),
 		Scrub:                e.scrubStatus(),
 	}

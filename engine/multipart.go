@@ -206,12 +206,7 @@ func (e *Engine) listedParts(ctx context.Context, obj ObjectID, indexes []int) (
 func (e *Engine) hashParts(ctx context.Context, blobs []blobLayout) ([32]byte, error) {
 	h := sha256.New()
 	for i := range blobs {
-		shards := e.openShards(ctx, &blobs[i])
-		err := e.readBlob(ctx, h, &blobs[i], shards, 0, blobs[i].Size)
-		for _, s := range shards {
-			s.close()
-		}
-		if err != nil {
+		if err := e.readBlobRange(ctx, h, &blobs[i], 0, blobs[i].Size); err != nil {
 			return [32]byte{}, err
 		}
 	}

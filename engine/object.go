@@ -115,6 +115,11 @@ func (e *Engine) commitContent(tx kv.Tx, c *content) (BlobID, error) {
 	if err := putNewBlob(tx, b); err != nil {
 		return BlobID{}, err
 	}
+	if b.Deferred {
+		if err := tx.Set(blobDataKey(b.ID), encodeBlobData(c.data)); err != nil {
+			return BlobID{}, err
+		}
+	}
 	return b.ID, tx.Set(key, b.ID[:])
 }
 

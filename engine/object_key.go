@@ -95,7 +95,7 @@ func (e *Engine) PutObject(ctx context.Context, in PutObjectInput) (Object, erro
 	if err != nil {
 		return Object{}, wrap(op, err)
 	}
-	c, err := e.stageContent(ctx, in.Body, in.Size, in.Affinity)
+	c, err := e.stageContent(ctx, in.Body, in.Size, in.Affinity, true)
 	if err != nil {
 		return Object{}, wrap(op, err)
 	}

@@ -86,7 +86,7 @@ func (e *Engine) UploadObjects(ctx context.Context, in UploadInput, next func() 
 			return nil, &Error{Op: op, Kind: KindInvalid, Path: f.Path, Err: errors.New("path appears twice in one upload")}
 		}
 		seen[f.Path] = true
-		c, err := e.stageContent(ctx, f.Body, f.Size, in.Affinity)
+		c, err := e.stageContent(ctx, f.Body, f.Size, in.Affinity, true)
 		if err != nil {
 			return nil, &Error{Op: op, Kind: KindOf(err), Path: f.Path, Err: err}
 		}
@@ -118,6 +118,8 @@ type content struct {
 	sha  [32]byte
 	md5  [16]byte
 	blob *blobLayout // nil for empty content
+	// data is the content of a deferred blob (blob.Deferred), to commit with it.
+	data []byte
 }
 
 // etag returns the S3 ETag of an object made of this content alone.
@@ -153,7 +155,11 @@ var peekPool sync.Pool
 // bytes. If it all fits, it is written from memory, and when the write fails on an unavailable
 // space it is placed once more, away from the spaces that just failed (which the failure took
 // out of placement). A larger body streams and cannot be retried.
-func (e *Engine) stageContent(ctx context.Context, body io.Reader, size int64, affinity SpaceID) (content, error) {
+//
+// With deferOK, a body of at most DeferMax bytes is not written at all: it comes back as a
+// deferred blob whose content the caller commits with its record through commitContent (see
+// deferred.go).
+func (e *Engine) stageContent(ctx context.Context, body io.Reader, size int64, affinity SpaceID, deferOK bool) (content, error) {
 	small := e.opts.SmallObjectSize
 	declared := size
 	var inMemory *bytes.Reader
@@ -195,6 +201,13 @@ func (e *Engine) stageContent(ctx context.Context, body io.Reader, size int64, a
 	if inMemory != nil && spec.k == 1 {
 		spec.data = (*peeked)[:size]
 	}
+	if deferOK && spec.data != nil {
+		c, ok, err := e.deferContent(spec.data, affinity)
+		if err != nil || ok {
+			c.sha, c.md5 = sha256.Sum256(spec.data), md5.Sum(spec.data)
+			return c, err
+		}
+	}
 	h, m := sha256.New(), md5.New()
 	spec.observers = []io.Writer{h, m} // each hashes on its own goroutine
 	b, err := e.writeBlob(ctx, body, spec)
@@ -218,14 +231,22 @@ func (e *Engine) stageContent(ctx context.Context, body io.Reader, size int64, a
 	return c, nil
 }
 
+// discardContent deletes content that will not be committed. A deferred blob has nothing
+// to delete.
 func (e *Engine) discardContent(ctx context.Context, c content) {
-	if c.blob != nil {
+	if c.blob != nil && !c.blob.Deferred {
 		e.discardBlob(ctx, *c.blob)
 	}
 }
 
+// unstageContent hands content whose commit went through (or may have) to the collector, or
+// for a deferred blob to the placer.
 func (e *Engine) unstageContent(c content) {
-	if c.blob != nil {
+	switch {
+	case c.blob == nil:
+	case c.blob.Deferred:
+		e.committedDeferred(c.size)
+	default:
 		e.blobs.unstage(c.blob.ID)
 	}
 }

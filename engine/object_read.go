@@ -158,13 +158,7 @@ func (r *ObjectReader) writeRange(w io.Writer, off, n int64) (int64, error) {
 }
 
 func (r *ObjectReader) readSegment(w io.Writer, b *blobLayout, off, n int64) error {
-	shards := r.e.openShards(r.ctx, b)
-	defer func() {
-		for _, s := range shards {
-			s.close()
-		}
-	}()
-	return r.e.readBlob(r.ctx, w, b, shards, off, n)
+	return r.e.readBlobRange(r.ctx, w, b, off, n)
 }
 
 // WriteTo writes the whole object to w.

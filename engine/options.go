@@ -29,6 +29,8 @@ const (
 	DefaultScrubInterval   = 24 * time.Hour
 	DefaultScrubRate       = 32 << 20
 	DefaultUploadExpiry    = 7 * 24 * time.Hour
+	DefaultDeferMax        = 32 << 10
+	DefaultDeferLimit      = 64 << 20
 )
 
 // SpaceOpener opens the storage behind a user space. It is injected by the caller so that the
@@ -55,6 +57,15 @@ type Options struct {
 	// replicas instead of erasure-coded: the same fault tolerance, fewer files. 0 means the
 	// default; a negative value turns replication off.
 	SmallObjectSize int64
+	// DeferMax is the size up to which a new small object's content is committed with its
+	// record, in the index, and written to the user spaces by the placer shortly after (see
+	// deferred.go): one index fsync per upload instead of one per replica plus the index's.
+	// 0 means the default; a negative value writes every object to the spaces before its
+	// commit. Only replicated objects (up to SmallObjectSize) are ever deferred.
+	DeferMax int64
+	// DeferLimit bounds the content waiting in the index for the placer, in bytes; uploads
+	// past it go to the spaces directly. 0 means the default.
+	DeferLimit int64
 
 	// Logger receives the engine's logs; nil means slog.Default().
 	Logger *slog.Logger
@@ -110,6 +121,12 @@ func (o *Options) EnsureDefaults() *Options {
 	if o.SmallObjectSize == 0 {
 		o.SmallObjectSize = DefaultSmallObjectSize
 	}
+	if o.DeferMax == 0 {
+		o.DeferMax = min(DefaultDeferMax, o.SmallObjectSize)
+	}
+	if o.DeferLimit == 0 {
+		o.DeferLimit = DefaultDeferLimit
+	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
@@ -162,6 +179,8 @@ func (o *Options) Validate() error {
 		return fmt.Errorf("engine: chunk size %d outside [4 KiB, 64 MiB]", o.ChunkSize)
 	case o.SmallObjectSize > int64(o.ChunkSize):
 		return fmt.Errorf("engine: small object size %d exceeds the chunk size %d", o.SmallObjectSize, o.ChunkSize)
+	case o.DeferLimit < 0:
+		return errors.New("engine: negative defer limit")
 	case o.SealKey != nil && len(o.SealKey) != 32:
 		return fmt.Errorf("engine: seal key of %d bytes, want 32", len(o.SealKey))
 	case o.GCInterval < 0 || o.OrphanGrace < 0 || o.EncodeDepth < 1 || o.DecodeDepth < 1 ||

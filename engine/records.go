@@ -22,6 +22,8 @@ const (
 	objectRefRecordV1 = 1 // package ID, path: where an object ID lives
 	blobRecordV1      = 1 // see encodeBlob
 	blobRecordV2      = 2 // v1, then the content hash (present flag, 32 bytes)
+	blobRecordV3      = 3 // v2, then the deferred flag; written only for deferred blobs
+	blobDataRecordV1  = 1 // the content of a deferred blob, raw
 	partRecordV1      = 1 // blob, size, create time
 	partRecordV2      = 2 // v1, then MD5 and checksum value
 	spaceRecordV1     = 1 // see encodeSpace; the secret in plain text
@@ -246,11 +248,15 @@ func decodeObjectRef(v []byte) (PackageID, string, error) {
 }
 
 // encodeBlob writes: k, n, chunk size, size, the space of each shard (count, then IDs),
-// reference count and create time. The same format holds a GC queue entry, whose reference
-// count is zero.
+// reference count, create time, the content hash and (v3, only for a deferred blob) the
+// deferred flag. The same format holds a GC queue entry, whose reference count is zero.
 func encodeBlob(b *blobLayout) []byte {
 	var e kv.Encoder
-	e.Version(blobRecordV2)
+	if b.Deferred {
+		e.Version(blobRecordV3)
+	} else {
+		e.Version(blobRecordV2)
+	}
 	e.Uvarint(uint64(b.K))
 	e.Uvarint(uint64(b.N))
 	e.Uvarint(uint64(b.Chunk))
@@ -265,13 +271,16 @@ func encodeBlob(b *blobLayout) []byte {
 	if b.Hashed {
 		e.ByteSlice(b.Hash[:])
 	}
+	if b.Deferred {
+		e.Bool(true)
+	}
 	return e.Bytes()
 }
 
 func decodeBlob(id BlobID, v []byte) (blobLayout, error) {
 	d := kv.NewDecoder(v)
 	ver := d.Version()
-	if ver != blobRecordV1 && ver != blobRecordV2 && d.Err() == nil {
+	if (ver < blobRecordV1 || ver > blobRecordV3) && d.Err() == nil {
 		return blobLayout{}, fmt.Errorf("engine: blob record version %d unsupported", ver)
 	}
 	b := blobLayout{ID: id}
@@ -292,6 +301,9 @@ func decodeBlob(id BlobID, v []byte) (blobLayout, error) {
 		if b.Hashed = d.Bool(); b.Hashed {
 			fixed(d, b.Hash[:])
 		}
+	}
+	if ver >= blobRecordV3 {
+		b.Deferred = d.Bool()
 	}
 	return b, finish(d)
 }

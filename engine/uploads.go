@@ -189,7 +189,7 @@ func (e *Engine) PutPart(ctx context.Context, in PutPartInput) (UploadPartInfo, 
 	if _, err := e.GetUpload(ctx, in.Bucket, in.Key, in.Upload); err != nil {
 		return UploadPartInfo{}, err
 	}
-	c, err := e.stageContent(ctx, in.Body, in.Size, 0)
+	c, err := e.stageContent(ctx, in.Body, in.Size, 0, false)
 	if err != nil {
 		return UploadPartInfo{}, wrap(op, err)
 	}

@@ -357,6 +357,9 @@ func (e *Engine) shardsOn(ctx context.Context, id SpaceID) (int, error) {
 	err := e.kv.View(ctx, func(r kv.Reader) error {
 		count := func(_, v []byte) error {
 			b, err := decodeBlob(BlobID{}, v)
+			if b.Deferred {
+				return err // not there yet; the placer goes elsewhere once the space is gone
+			}
 			for _, s := range b.Spaces {
 				if s == id {
 					n++
@@ -495,8 +498,8 @@ func (e *Engine) countShards(ctx context.Context) error {
 	return e.kv.View(ctx, func(r kv.Reader) error {
 		count := func(_, v []byte) error {
 			b, err := decodeBlob(BlobID{}, v)
-			if err != nil {
-				return err
+			if err != nil || b.Deferred {
+				return err // a deferred blob's shards count once placed
 			}
 			size, err := e.shardFileSize(&b)
 			if err != nil {

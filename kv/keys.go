@@ -44,6 +44,9 @@ const (
 	// PrefixContent indexes blobs by content, for deduplication:
 	// content/<SHA-256 32 bytes>/<size u64>/<k u32>/<n u32>/<chunk u32> -> blobID. Since v1.
 	PrefixContent Prefix = 0x42
+	// PrefixBlobData holds the content of deferred blobs, committed with their records and
+	// not yet written to user spaces: blobData/<blobID 16 bytes>. Since v1.
+	PrefixBlobData Prefix = 0x43
 
 	// PrefixPart holds multipart parts: part/<objectID u64>/<index u32>. Since v1.
 	PrefixPart Prefix = 0x50
@@ -94,6 +97,8 @@ func (p Prefix) String() string {
 		return "gc"
 	case PrefixContent:
 		return "content"
+	case PrefixBlobData:
+		return "blobData"
 	case PrefixPart:
 		return "part"
 	case PrefixUpload:

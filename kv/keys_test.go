@@ -177,7 +177,7 @@ func TestPrefixRegistry(t *testing.T) {
 		0x10: "bucket", 0x11: "bucketName",
 		0x20: "package", 0x21: "packageName",
 		0x30: "object", 0x31: "objectID", 0x32: "objectKey",
-		0x40: "blob", 0x41: "gc", 0x42: "content",
+		0x40: "blob", 0x41: "gc", 0x42: "content", 0x43: "blobData",
 		0x50: "part", 0x51: "upload", 0x52: "uploadPart", 0x53: "uploadKey",
 		0x60: "userSpace",
 		0x70: "user", 0x71: "userName", 0x72: "accessKey",
