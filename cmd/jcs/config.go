@@ -28,6 +28,7 @@ type config struct {
 	DataShards, ParityShards int
 	ChunkSize                int
 	SmallObjectSize          int64
+	DeferMax                 int64
 	LogLevel                 string
 	LogFormat                string
 	ConfigFile               string
@@ -51,6 +52,7 @@ func (c *config) flags(fs *flag.FlagSet) {
 	fs.IntVar(&c.ParityShards, "ec-parity", engine.DefaultParityShards, "erasure coding of new objects: parity shards (n-k), the user spaces that may be lost")
 	fs.IntVar(&c.ChunkSize, "chunk-size", engine.DefaultChunkSize, "erasure coding block size in bytes")
 	fs.Int64Var(&c.SmallObjectSize, "small-object-size", engine.DefaultSmallObjectSize, "objects up to this many bytes are stored as ec-parity+1 replicas; -1 turns replication off")
+	fs.Int64Var(&c.DeferMax, "defer-max", engine.DefaultDeferMax, "new objects up to this many bytes (at most --small-object-size) are committed with their record in the index and written to the user spaces right after; 0 or less writes them first")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.StringVar(&c.LogFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&c.TLSCert, "tls-cert", "", "PEM certificate (chain) file: with --tls-key, serve HTTPS on both listeners")

@@ -70,6 +70,7 @@ func TestConfigPrecedence(t *testing.T) {
 			want.ScrubInterval = cmp.Or(want.ScrubInterval, engine.DefaultScrubInterval)
 			want.ScrubRate = cmp.Or(want.ScrubRate, engine.DefaultScrubRate)
 			want.UploadExpiry = cmp.Or(want.UploadExpiry, engine.DefaultUploadExpiry)
+			want.DeferMax = cmp.Or(want.DeferMax, engine.DefaultDeferMax)
 			require.Equal(t, want, *got)
 		})
 	}

@@ -87,7 +87,7 @@ func startServer(ctx context.Context, cfg *config, log *slog.Logger, stdout io.W
 	eo := engine.Options{
 		Store: s.store, OpenSpace: openSpace, OpenFiles: openFiles, Logger: log, SealKey: seal,
 		DataShards: cfg.DataShards, ParityShards: cfg.ParityShards,
-		ChunkSize: cfg.ChunkSize, SmallObjectSize: cfg.SmallObjectSize,
+		ChunkSize: cfg.ChunkSize, SmallObjectSize: cfg.SmallObjectSize, DeferMax: deferMax(cfg),
 		ProbeInterval: cfg.ProbeInterval, RepairAfter: cfg.RepairAfter, RepairInterval: cfg.RepairInterval,
 		ScrubInterval: cfg.ScrubInterval, ScrubRate: cfg.ScrubRate, UploadExpiry: cfg.UploadExpiry,
 	}
@@ -271,4 +271,13 @@ func newLogger(cfg *config, w io.Writer) (*slog.Logger, error) {
 		return slog.New(slog.NewJSONHandler(w, opts)), nil
 	}
 	return slog.New(slog.NewTextHandler(w, opts)), nil
+}
+
+// deferMax is the engine's DeferMax for cfg: off for zero or less, and never past the
+// small-object size (with replication off, nothing is deferred).
+func deferMax(cfg *config) int64 {
+	if cfg.DeferMax <= 0 || cfg.SmallObjectSize < 0 {
+		return -1
+	}
+	return min(cfg.DeferMax, cfg.SmallObjectSize)
 }
