@@ -266,3 +266,14 @@ func waitMetric(t *testing.T, s *server, name string, timeout time.Duration) {
 		<-tick.C
 	}
 }
+
+// waitPlaced waits until the server has written every small object it deferred to the user
+// spaces (jcs_engine_deferred_blobs is 0), for tests that look at the spaces themselves.
+func waitPlaced(t *testing.T, s *server) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for metric(t, s, "jcs_engine_deferred_blobs") != 0 {
+		require.True(t, time.Now().Before(deadline), "deferred blobs not placed after 30s")
+		time.Sleep(20 * time.Millisecond)
+	}
+}

@@ -34,6 +34,7 @@ func TestLostSpaces(t *testing.T) {
 	}
 	up := append(c.upload(t, pkg, objs[:4]...), c.upload(t, pkg, objs[4:]...)...)
 
+	waitPlaced(t, s)
 	st := scanSpaces(t, dir)
 	require.Equal(t, shardsNeeded(up), st.shards)
 	// A space holds a data shard if it holds index < k of an erasure-coded blob (6 shards) or

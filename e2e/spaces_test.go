@@ -245,6 +245,7 @@ func (w *healWalk) upload() {
 	require.Len(t, objs, len(viaS3), "objects uploaded through S3: %v", objs)
 	w.uploaded = append(w.uploaded, objs...)
 	w.objs = append(v1, viaS3...)
+	waitPlaced(t, w.s) // what follows looks at the spaces
 }
 
 // readAll downloads every object through /v1 and through S3 and requires the bytes uploaded.

@@ -73,9 +73,11 @@ func TestS3RoundTripJCS(t *testing.T) {
 	require.True(t, errors.As(s.Get(t.Context(), "missing", &got), &se))
 	require.Equal(t, "NoSuchKey", se.Code)
 
-	// A server-side failure is an error of the operation, with the S3 code.
+	// A server-side failure is an error of the operation, with the S3 code. (The body is
+	// larger than the engine defers, so the upload writes to the failing spaces.)
 	ts.fail(faultspace.OpPut, errors.New("injected: space is down"))
-	err = s.Put(t.Context(), "k", bytes.NewReader(want), int64(len(want)))
+	big := randomBytes(8, 100<<10)
+	err = s.Put(t.Context(), "k", bytes.NewReader(big), int64(len(big)))
 	require.ErrorAs(t, err, &se)
 	require.Equal(t, 503, se.StatusCode, "%v", err)
 
