@@ -46,3 +46,17 @@ func Tombstones(root string) int {
 	})
 	return n
 }
+
+// PadRecords counts the void records that pad direct appends in the packs under root.
+func PadRecords(root string) int {
+	n := 0
+	eachRecord(root, func(r record) {
+		if r.kind == recordVoid && r.name == padName {
+			n++
+		}
+	})
+	return n
+}
+
+// DirectRecordMin is directRecordMin, for tests.
+const DirectRecordMin = directRecordMin

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/google/btree"
@@ -146,6 +147,11 @@ type pack struct {
 	inflight int
 	refs     int // the store's reference while listed in packs, plus one per open reader
 	removed  bool
+	// dio is an O_DIRECT handle on the file while the pack is active, nil without direct
+	// I/O; tail holds the bytes appended after the last directAlign boundary. See
+	// pack_direct.go.
+	dio  *os.File
+	tail []byte
 }
 
 // packStore is the packed part of a Space.
@@ -550,7 +556,21 @@ func (ps *packStore) appendLocked(rec []byte) (*pack, pos, error) {
 		}
 	}
 	at := pos{pack: p.id, off: p.size}
+	if p.dio != nil && len(rec) >= directRecordMin {
+		n, err := ps.appendDirect(p, rec)
+		if err == nil {
+			p.size += n
+			return p, at, nil
+		}
+		p.closeDirect()
+		if !errors.Is(err, syscall.EINVAL) {
+			p.full = true
+			return nil, pos{}, fmt.Errorf("localdir: append to pack: %w", err)
+		}
+		// The file system refuses direct writes: go on through the page cache.
+	}
 	n, err := p.f.WriteAt(rec, p.size)
+	p.noteTail(rec[:n])
 	p.size += int64(n)
 	if err != nil {
 		p.full = true
@@ -584,8 +604,10 @@ func (ps *packStore) startPackLocked() (*pack, error) {
 	}
 	if ps.active != nil {
 		ps.active.full = true
+		ps.active.closeDirect()
 	}
 	p := &pack{id: ps.nextID, f: f, refs: 1}
+	ps.openDirect(p)
 	ps.nextID++
 	ps.packs[p.id] = p
 	ps.active = p
@@ -687,6 +709,7 @@ func (ps *packStore) release(p *pack) {
 func (ps *packStore) releaseLocked(p *pack) {
 	p.refs--
 	if p.refs == 0 {
+		p.closeDirect()
 		p.f.Close()
 	}
 }
