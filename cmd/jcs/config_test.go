@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 	"time"
 
@@ -103,4 +104,14 @@ func TestConfigErrors(t *testing.T) {
 func TestEnvName(t *testing.T) {
 	require.Equal(t, "JCS_API_ADDR", envName("api-addr"))
 	require.Equal(t, "JCS_NO_AUTH", envName("no-auth"))
+}
+
+// TestSetProcs: serve runs procsPerCPU Ps per CPU, unless GOMAXPROCS is set.
+func TestSetProcs(t *testing.T) {
+	before := runtime.GOMAXPROCS(0)
+	t.Cleanup(func() { runtime.GOMAXPROCS(before) })
+	setProcs(env(map[string]string{"GOMAXPROCS": "1"}))
+	require.Equal(t, before, runtime.GOMAXPROCS(0), "GOMAXPROCS in the environment wins")
+	setProcs(env(nil))
+	require.Equal(t, procsPerCPU*before, runtime.GOMAXPROCS(0))
 }
