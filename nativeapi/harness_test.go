@@ -65,6 +65,7 @@ type server struct {
 	creds  aws.Credentials
 	spaces []*memspace.Space
 	logs   *syncBuffer
+	eng    *engine.Engine
 
 	// puts receives, without blocking, the name of every shard Put the engine starts.
 	puts chan string
@@ -124,6 +125,7 @@ func newHarnessWith(t *testing.T, edit func(h *harness, o *engine.Options)) (*ha
 	e, err := engine.New(t.Context(), o)
 	require.NoError(t, err)
 	t.Cleanup(func() { e.Close() })
+	h.eng = e
 	for i := range 6 {
 		_, err := e.CreateUserSpace(t.Context(), engine.CreateUserSpaceInput{
 			Name: fmt.Sprintf("space%d", i+1), Storage: engine.StorageConfig{Type: engine.StorageLocal, Path: fmt.Sprintf("/mem/space%d", i+1)},
@@ -174,9 +176,12 @@ func (h *harness) checkNoSecret() {
 	require.NotContains(h.t, h.logs.String(), testSecret, "the log contains the secret key")
 }
 
-// shardCount returns how many blobs the user spaces hold.
+// shardCount returns how many blobs the user spaces hold, once every small object the engine
+// deferred is placed.
 func (h *harness) shardCount() int {
 	h.t.Helper()
+	_, err := h.eng.PlaceDeferred(h.t.Context())
+	require.NoError(h.t, err)
 	n := 0
 	for _, m := range h.spaces {
 		after := ""
