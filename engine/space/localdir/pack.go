@@ -460,12 +460,16 @@ func sealHeader(rec []byte, nameLen int) {
 
 // buffer returns a pooled buffer of length n.
 func (ps *packStore) buffer(n int) *[]byte {
-	if b, ok := ps.bufs.Get().(*[]byte); ok && cap(*b) >= n {
+	// Aligned, with room after n for a pad record: a large record is then written with
+	// O_DIRECT from where it lies (see appendDirect).
+	need := n + directAlign + minPad
+	if b, ok := ps.bufs.Get().(*[]byte); ok && cap(*b) >= need {
 		*b = (*b)[:n]
 		return b
 	}
-	b := make([]byte, n, max(n, 64<<10))
-	return &b
+	b := alignedBuffer(max(need, 64<<10))
+	*b = (*b)[:n]
+	return b
 }
 
 // put appends r, which must yield exactly size bytes, as a record for name, and returns once

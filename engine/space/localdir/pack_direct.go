@@ -51,6 +51,11 @@ func alignedBuffer(n int) *[]byte {
 	return &b
 }
 
+// aligned reports whether b starts at a directAlign boundary in memory.
+func aligned(b []byte) bool {
+	return len(b) > 0 && uintptr(unsafe.Pointer(&b[0]))%directAlign == 0
+}
+
 // openDirect opens pack p's file a second time with O_DIRECT, for direct appends; p.dio stays
 // nil when direct I/O is off or the file system refuses it.
 func (ps *packStore) openDirect(p *pack) {
@@ -93,14 +98,21 @@ func (ps *packStore) appendDirect(p *pack, rec []byte) (int64, error) {
 	if gap := padEnd - end; gap > 0 && gap < int64(minPad) {
 		padEnd += directAlign
 	}
-	buf := alignedBuffer(int(padEnd - start))
-	defer alignedBuffers.Put(buf)
-	b := *buf
 	if int64(len(p.tail)) != p.size-start {
 		return 0, errors.New("localdir: pack tail out of step") // a bug: never write a wrong head
 	}
-	copy(b, p.tail)
-	copy(b[len(p.tail):], rec)
+	var b []byte
+	if start == p.size && aligned(rec) && int64(cap(rec)) >= padEnd-start {
+		// The record starts at a boundary and lies in an aligned buffer with room for the
+		// pad (packStore.buffer): write it from there.
+		b = rec[:padEnd-start]
+	} else {
+		buf := alignedBuffer(int(padEnd - start))
+		defer alignedBuffers.Put(buf)
+		b = *buf
+		copy(b, p.tail)
+		copy(b[len(p.tail):], rec)
+	}
 	if pad := b[end-start:]; len(pad) > 0 {
 		copy(pad[recordHeaderLen:], padName)
 		clear(pad[minPad:])
