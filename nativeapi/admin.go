@@ -148,6 +148,7 @@ type fsckReportDTO struct {
 	Corrupt     int64            `json:"corrupt"`
 	Unreachable int64            `json:"unreachable"`
 	Unplaced    int64            `json:"unplaced"`
+	Deferred    int64            `json:"deferred"`
 	Orphans     int64            `json:"orphans"`
 	BadRefs     int64            `json:"badRefs"`
 	Problems    []fsckProblemDTO `json:"problems"` // the first engine.MaxFsckProblems
@@ -255,7 +256,7 @@ func (h *Handler) fsck(_ http.ResponseWriter, r *http.Request) (any, error) {
 		return nil, err
 	}
 	out := fsckReportDTO{Clean: rep.Clean(), Blobs: rep.Blobs, Shards: rep.Shards, Missing: rep.Missing,
-		Corrupt: rep.Corrupt, Unreachable: rep.Unreachable, Unplaced: rep.Unplaced, Orphans: rep.Orphans,
+		Corrupt: rep.Corrupt, Unreachable: rep.Unreachable, Unplaced: rep.Unplaced, Deferred: rep.Deferred, Orphans: rep.Orphans,
 		BadRefs: rep.BadRefs, Problems: make([]fsckProblemDTO, len(rep.Problems))}
 	for i, p := range rep.Problems {
 		out.Problems[i] = fsckProblemDTO{Kind: p.Kind, UserSpaceID: p.Space, Blob: p.Blob, Shard: p.Shard, Name: p.Name, Info: p.Info}

@@ -49,7 +49,7 @@ type wireStatus struct {
 var (
 	repairKeys      = []string{"blobsChecked", "shardsRebuilt", "bytesRebuilt", "unrepairable", "waiting", "drained"}
 	scrubKeys       = []string{"blobsVerified", "bytesVerified", "corruptShards", "missingShards", "shardsRebuilt"}
-	fsckKeys        = []string{"clean", "blobs", "shards", "missing", "corrupt", "unreachable", "unplaced", "orphans", "badRefs", "problems"}
+	fsckKeys        = []string{"clean", "blobs", "shards", "missing", "corrupt", "unreachable", "unplaced", "deferred", "orphans", "badRefs", "problems"}
 	statusKeys      = []string{"spaces", "repair", "scrub"}
 	spaceStatusKeys = []string{"userSpaceID", "name", "type", "health", "available", "draining", "usedBytes", "maxBytes", "shards", "lastError", "latencyMs"}
 )
