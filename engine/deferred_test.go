@@ -28,6 +28,23 @@ func (te *testEngine) place(t *testing.T) int {
 	return n
 }
 
+// cutShortPlacement writes the shards of the first deferred blob where its layout says,
+// without marking it placed, and restarts the engine: a placement a crash cut short.
+func (te *testEngine) cutShortPlacement(t *testing.T) {
+	t.Helper()
+	ctx := t.Context()
+	batch, err := te.deferredPage(ctx, nil)
+	require.NoError(t, err)
+	require.NotEmpty(t, batch)
+	d := batch[0]
+	codec, err := te.codec(d.b.K, d.b.N-d.b.K, d.b.Chunk)
+	require.NoError(t, err)
+	spec := writeSpec{k: d.b.K, m: d.b.N - d.b.K, chunk: d.b.Chunk, size: d.b.Size, data: d.data}
+	require.NoError(t, te.writeShards(ctx, codec, &d.b, bytes.NewReader(d.data), spec))
+	te.blobs.unstage(d.b.ID)
+	te.reopen(t)
+}
+
 // TestDeferredUpload: small uploads commit their content in the index and write no shard;
 // they read back whole and in ranges, fsck accounts for them, and placing them writes their
 // replicas where the index says, after which they read from the shards.
@@ -255,15 +272,7 @@ func TestDeferredPlacementCutShort(t *testing.T) {
 	p := te.pkg(t)
 	content := randomBytes(13, 1000)
 	o := te.upload1(t, p.ID, "x", content)
-	batch, err := te.deferredPage(ctx, nil)
-	require.NoError(t, err)
-	d := batch[0]
-	codec, err := te.codec(d.b.K, d.b.N-d.b.K, d.b.Chunk)
-	require.NoError(t, err)
-	spec := writeSpec{k: d.b.K, m: d.b.N - d.b.K, chunk: d.b.Chunk, size: d.b.Size, data: d.data}
-	require.NoError(t, te.writeShards(ctx, codec, &d.b, bytes.NewReader(d.data), spec))
-	te.blobs.unstage(d.b.ID)
-	te.reopen(t) // the crash: shards written, blob still deferred
+	te.cutShortPlacement(t) // shards written, blob still deferred
 	rep := te.fsck(t, true)
 	require.True(t, rep.Clean(), "the placer's shards are not orphans: %+v", rep)
 	st, err := te.CollectGarbage(ctx, time.Now().Add(time.Hour))
@@ -350,15 +359,7 @@ func TestDeferredReleasedAfterPlacementCutShort(t *testing.T) {
 	ctx := t.Context()
 	p := te.pkg(t)
 	o := te.upload1(t, p.ID, "x", randomBytes(18, 1000))
-	batch, err := te.deferredPage(ctx, nil)
-	require.NoError(t, err)
-	d := batch[0]
-	codec, err := te.codec(d.b.K, d.b.N-d.b.K, d.b.Chunk)
-	require.NoError(t, err)
-	spec := writeSpec{k: d.b.K, m: d.b.N - d.b.K, chunk: d.b.Chunk, size: d.b.Size, data: d.data}
-	require.NoError(t, te.writeShards(ctx, codec, &d.b, bytes.NewReader(d.data), spec))
-	te.blobs.unstage(d.b.ID)
-	te.reopen(t)
+	te.cutShortPlacement(t)
 	require.NoError(t, te.DeleteObjects(ctx, []ObjectID{o.ID}))
 	require.Equal(t, 1, te.collect(t).Blobs)
 	require.Zero(t, te.shardCount(t))

@@ -31,11 +31,17 @@ var directIO = directFlag != 0
 
 // directBuffers pools aligned buffers of directBufSize bytes.
 var directBuffers = sync.Pool{New: func() any {
-	b := make([]byte, directBufSize+directAlign)
-	off := (directAlign - int(uintptr(unsafe.Pointer(&b[0]))%directAlign)) % directAlign
-	b = b[off : off+directBufSize : off+directBufSize]
+	b := alignedSlice(directBufSize, directBufSize)
 	return &b
 }}
+
+// alignedSlice allocates a slice of length n and capacity c (c >= n) whose first byte lies
+// at a directAlign boundary in memory, as O_DIRECT needs of its buffers.
+func alignedSlice(n, c int) []byte {
+	raw := make([]byte, c+directAlign)
+	off := (directAlign - int(uintptr(unsafe.Pointer(&raw[0]))%directAlign)) % directAlign
+	return raw[off : off+n : off+c]
+}
 
 // directWriter writes to a file opened with O_DIRECT in aligned pieces. finish writes what is
 // buffered and sets the file's size. If the file system turns out to refuse direct writes, it

@@ -44,10 +44,7 @@ func alignedBuffer(n int) *[]byte {
 		*b = (*b)[:n]
 		return b
 	}
-	size := (n + 64<<10 - 1) &^ (64<<10 - 1)
-	raw := make([]byte, size+directAlign)
-	off := (directAlign - int(uintptr(unsafe.Pointer(&raw[0]))%directAlign)) % directAlign
-	b := raw[off : off+n : off+size]
+	b := alignedSlice(n, (n+64<<10-1)&^(64<<10-1))
 	return &b
 }
 
