@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"errors"
-	"slices"
 	"time"
 
 	"github.com/jointcloud/jcs/engine/space"
@@ -143,8 +142,8 @@ func (e *Engine) collect(ctx context.Context) (int, error) {
 		if err := e.settleQueue(ctx, done, left); err != nil {
 			return total, err
 		}
-		for _, b := range queued {
-			if b.Deferred && slices.Contains(done, b.ID) {
+		for _, b := range done {
+			if b.Deferred {
 				e.forgetDeferred(b.Size)
 			}
 		}
@@ -165,7 +164,7 @@ func (e *Engine) queuedBlobs(ctx context.Context, after []byte) ([]blobLayout, e
 // gone entirely and those with shards left (their Spaces entries of deleted shards zeroed).
 // A deferred blob's content record goes with its queue record; it has no shards unless a
 // placement was cut short by a crash, so its deletes are not accounted.
-func (e *Engine) deleteQueued(ctx context.Context, queued []blobLayout) (done []BlobID, left []blobLayout, err error) {
+func (e *Engine) deleteQueued(ctx context.Context, queued []blobLayout) (done, left []blobLayout, err error) {
 	var errs []error
 	for _, b := range queued {
 		if e.blobs.busy(b.ID) {
@@ -189,7 +188,7 @@ func (e *Engine) deleteQueued(ctx context.Context, queued []blobLayout) (done []
 		}
 		switch {
 		case remaining == 0:
-			done = append(done, b.ID)
+			done = append(done, b)
 		case changed:
 			left = append(left, b)
 		}
@@ -200,16 +199,19 @@ func (e *Engine) deleteQueued(ctx context.Context, queued []blobLayout) (done []
 
 // settleQueue removes the queue records of blobs gone entirely and rewrites those of blobs with
 // shards left. These are blind writes: nothing else writes queue records of released blobs.
-func (e *Engine) settleQueue(ctx context.Context, done []BlobID, left []blobLayout) error {
+func (e *Engine) settleQueue(ctx context.Context, done, left []blobLayout) error {
 	if len(done) == 0 && len(left) == 0 {
 		return nil
 	}
 	return e.kv.Update(ctx, func(tx kv.Tx) error {
-		for _, id := range done {
-			// The content record is there only if the blob was deferred; deleting one
-			// that is not costs a tombstone, no read.
-			if err := errors.Join(tx.Delete(gcKey(id)), tx.Delete(blobDataKey(id))); err != nil {
+		for _, b := range done {
+			if err := tx.Delete(gcKey(b.ID)); err != nil {
 				return err
+			}
+			if b.Deferred {
+				if err := tx.Delete(blobDataKey(b.ID)); err != nil {
+					return err
+				}
 			}
 		}
 		for i := range left {
