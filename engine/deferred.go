@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jointcloud/jcs/engine/space"
+	"github.com/jointcloud/jcs/erasure"
 	"github.com/jointcloud/jcs/kv"
 )
 
@@ -203,10 +205,11 @@ func (e *Engine) PlaceDeferred(ctx context.Context) (int, error) {
 
 // deferredBlob is a deferred blob and its content, as the placer found them.
 type deferredBlob struct {
-	b      blobLayout
-	data   []byte
-	chosen []SpaceID // the spaces chosen at upload
-	err    error
+	b       blobLayout
+	data    []byte
+	chosen  []SpaceID // the spaces chosen at upload
+	putErrs []error   // of each shard's write, once writeDeferred has tried it
+	err     error
 }
 
 // deferredPage reads up to placeBatch deferred blobs, from key after on (nil: the start).
@@ -247,39 +250,13 @@ func (e *Engine) deferredPage(ctx context.Context, after []byte) ([]deferredBlob
 	return page, err
 }
 
-// placeBlobs writes the shards of a batch of deferred blobs, all at once, then marks those
-// written placed in one transaction. It returns how many it placed.
+// placeBlobs writes the shards of a batch of deferred blobs, then marks those written placed
+// in one transaction. It returns how many it placed.
 func (e *Engine) placeBlobs(ctx context.Context, batch []deferredBlob) (int, error) {
-	var wg sync.WaitGroup
 	for i := range batch {
-		d := &batch[i]
-		codec, err := e.codec(d.b.K, d.b.N-d.b.K, d.b.Chunk)
-		if err != nil {
-			d.err = err
-			continue
-		}
-		size := int64(len(d.data))
-		if size != d.b.Size {
-			d.err = fmt.Errorf("deferred blob %s: %d bytes of content, record says %d", d.b.ID, size, d.b.Size)
-			continue
-		}
-		// Keep the spaces chosen at upload if they all still take shards; otherwise place
-		// again, away from the ones that do not.
-		d.chosen = d.b.Spaces
-		for _, id := range d.b.Spaces {
-			if !e.spaces.takes(id, e.now()) {
-				d.b.Spaces, d.err = place(d.b.ID, e.spaces.writable(e.now(), codec.ShardFileSize(size)), d.b.N, 0)
-				break
-			}
-		}
-		if d.err != nil {
-			d.err = &Error{Kind: KindUnavailable, Err: d.err}
-			continue
-		}
-		spec := writeSpec{k: d.b.K, m: d.b.N - d.b.K, chunk: d.b.Chunk, size: size, data: d.data}
-		wg.Go(func() { d.err = e.writeShards(ctx, codec, &d.b, bytes.NewReader(d.data), spec) })
+		batch[i].err = e.choosePlacement(&batch[i])
 	}
-	wg.Wait()
+	e.writeDeferred(ctx, batch)
 	lost := make([]bool, len(batch))
 	written := 0
 	err := e.kv.Update(ctx, func(tx kv.Tx) error {
@@ -331,6 +308,114 @@ func (e *Engine) placeBlobs(ctx context.Context, batch []deferredBlob) (int, err
 		errs = append(errs, err)
 	}
 	return placed, errors.Join(errs...)
+}
+
+// choosePlacement checks d's content against its record and keeps the spaces chosen at
+// upload if they all still take shards, or places it again, away from the ones that do not.
+func (e *Engine) choosePlacement(d *deferredBlob) error {
+	if int64(len(d.data)) != d.b.Size {
+		return fmt.Errorf("deferred blob %s: %d bytes of content, record says %d", d.b.ID, len(d.data), d.b.Size)
+	}
+	codec, err := e.codec(d.b.K, d.b.N-d.b.K, d.b.Chunk)
+	if err != nil {
+		return err
+	}
+	d.chosen = d.b.Spaces
+	for _, id := range d.b.Spaces {
+		if !e.spaces.takes(id, e.now()) {
+			spaces, err := place(d.b.ID, e.spaces.writable(e.now(), codec.ShardFileSize(d.b.Size)), d.b.N, 0)
+			if err != nil {
+				return &Error{Kind: KindUnavailable, Err: err}
+			}
+			d.b.Spaces = spaces
+			break
+		}
+	}
+	return nil
+}
+
+// writeDeferred writes the replicas of the batch's blobs that have no error yet: each space
+// gets its shards of the whole batch in one space.PutBatch, which a Local space appends with
+// one write and one sync. A blob any of whose shards failed gets an error, and what was
+// written of it is deleted; the others are written whole and counted in their spaces' usage,
+// and stay staged for the caller to unstage.
+func (e *Engine) writeDeferred(ctx context.Context, batch []deferredBlob) {
+	type shard struct {
+		d *deferredBlob
+		i int
+	}
+	blobs := make(map[SpaceID][]space.Blob)
+	owners := make(map[SpaceID][]shard)
+	sizes := make([]int64, len(batch))
+	for k := range batch {
+		d := &batch[k]
+		if d.err != nil {
+			continue
+		}
+		codec, err := e.codec(d.b.K, d.b.N-d.b.K, d.b.Chunk)
+		if err != nil {
+			d.err = err
+			continue
+		}
+		tag := erasure.Tag(d.b.ID)
+		blocks := codec.AppendReplicaBlocks(nil, d.data, tag)
+		sizes[k] = int64(erasure.HeaderSize + len(blocks))
+		d.putErrs = make([]error, d.b.N)
+		reserved := 0
+		for _, id := range d.b.Spaces {
+			if !e.spaces.reserve(id, sizes[k]) {
+				d.err = &Error{Kind: KindUnavailable, Err: fmt.Errorf("user space %d: %w", id, errSpaceFull)}
+				break
+			}
+			reserved++
+		}
+		if d.err != nil {
+			for _, id := range d.b.Spaces[:reserved] {
+				e.spaces.settle(id, sizes[k], false)
+			}
+			continue
+		}
+		e.blobs.stage(d.b.ID)
+		for i, id := range d.b.Spaces {
+			data := append(codec.AppendShardHeader(nil, i, tag), blocks...)
+			blobs[id] = append(blobs[id], space.Blob{Name: shardName(d.b.ID, i), Data: data})
+			owners[id] = append(owners[id], shard{d, i})
+		}
+	}
+	var wg sync.WaitGroup
+	for id, list := range blobs {
+		wg.Go(func() {
+			sp, err := e.spaces.get(id)
+			if err == nil {
+				err = space.PutBatch(ctx, sp, list)
+			}
+			if err != nil {
+				// Each blob has one shard per space: no two goroutines write one entry.
+				for _, o := range owners[id] {
+					o.d.putErrs[o.i] = fmt.Errorf("user space %d: %w", id, err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for k := range batch {
+		d := &batch[k]
+		if d.putErrs == nil || d.err != nil {
+			continue
+		}
+		failed := errors.Join(d.putErrs...)
+		for _, id := range d.b.Spaces {
+			e.spaces.settle(id, sizes[k], failed == nil)
+		}
+		if failed != nil {
+			if ctx.Err() == nil {
+				e.blameSpaces(&d.b, d.putErrs, nil)
+			}
+			e.deleteShards(context.WithoutCancel(ctx), d.b, false)
+			e.blobs.unstage(d.b.ID)
+			d.err = &Error{Kind: KindUnavailable, Err: &withCause{msg: "writing the shards of a deferred blob failed", err: failed}}
+		}
+	}
 }
 
 // dropChosen deletes what a placement cut short by a crash may have left where the blob was

@@ -2,15 +2,20 @@ package engine
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/jointcloud/jcs/engine/space"
 	"github.com/jointcloud/jcs/engine/space/faultspace"
+	"github.com/jointcloud/jcs/engine/space/localdir"
 	"github.com/jointcloud/jcs/kv"
 )
 
@@ -368,4 +373,52 @@ func TestDeferredReleasedAfterPlacementCutShort(t *testing.T) {
 	for _, s := range te.Metrics().Spaces {
 		require.Zero(t, s.UsedBytes, "space %d: shards never accounted are not subtracted", s.ID)
 	}
+}
+
+// TestDeferredPlacementOnLocalSpaces: on Local spaces the placer writes each space's shards
+// of a batch with one PutBatch; every object reads back, space usage counts the shards, fsck
+// --verify is clean, and so is everything after a restart.
+func TestDeferredPlacementOnLocalSpaces(t *testing.T) {
+	base := t.TempDir()
+	te := newTestEngine(t, withDeferral(), withOptions(func(o *Options) {
+		o.OpenSpace = func(_ context.Context, us UserSpace) (space.Space, error) {
+			dir := filepath.Join(base, us.Name)
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				return nil, err
+			}
+			return localdir.Open(dir, localdir.Options{})
+		}
+	}))
+	p := te.pkg(t)
+	var pairs []any
+	for i := range 60 {
+		pairs = append(pairs, fmt.Sprintf("f%02d", i), randomBytes(uint64(50+i), 1+i*17))
+	}
+	objs := te.upload(t, p.ID, pairs...)
+	require.Equal(t, 60, te.place(t))
+	var used, shards int64
+	for _, s := range te.Metrics().Spaces {
+		used += s.UsedBytes
+		shards += s.Shards
+	}
+	require.EqualValues(t, 180, shards)
+	var want int64
+	for _, o := range objs {
+		size, err := te.shardFileSize(&te.layouts(t, o.ID)[0])
+		require.NoError(t, err)
+		want += 3 * size
+	}
+	require.Equal(t, want, used)
+	check := func() {
+		for i, o := range objs {
+			require.Equal(t, pairs[2*i+1], te.read(t, o.ID))
+			require.False(t, te.layouts(t, o.ID)[0].Deferred)
+		}
+		rep := te.fsck(t, true)
+		require.True(t, rep.Clean(), "%+v", rep)
+		require.EqualValues(t, 180, rep.Shards)
+	}
+	check()
+	te.reopen(t)
+	check()
 }

@@ -403,6 +403,15 @@ func (t *trackedSpace) Put(ctx context.Context, name string, r io.Reader, size i
 	return err
 }
 
+// PutBatch stores blobs with the storage's PutBatch, or one Put each (see space.PutBatch).
+func (t *trackedSpace) PutBatch(ctx context.Context, blobs []space.Blob) error {
+	err := space.PutBatch(ctx, t.inner, blobs)
+	if err == nil {
+		t.set.record(t.id, -1, nil)
+	}
+	return err
+}
+
 func (t *trackedSpace) Open(ctx context.Context, name string) (space.Reader, error) {
 	start := time.Now()
 	r, err := t.inner.Open(ctx, name)

@@ -12,6 +12,7 @@
 package space
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -114,6 +115,33 @@ type TempSweeper interface {
 // while every other method is in use.
 type Compactor interface {
 	Compact(ctx context.Context) (freed int64, err error)
+}
+
+// Batcher is implemented by spaces that can store several small blobs in one write and one
+// sync, as a Local space's packs can. PutBatch stores every blob as Put would, each content
+// given whole, and returns nil only once all are durable. On error, any of them may or may
+// not have been stored.
+type Batcher interface {
+	PutBatch(ctx context.Context, blobs []Blob) error
+}
+
+// Blob is a blob for PutBatch: its name and its whole content.
+type Blob struct {
+	Name string
+	Data []byte
+}
+
+// PutBatch stores blobs in sp with one PutBatch if sp is a Batcher, else with one Put each.
+func PutBatch(ctx context.Context, sp Space, blobs []Blob) error {
+	if b, ok := sp.(Batcher); ok {
+		return b.PutBatch(ctx, blobs)
+	}
+	for _, b := range blobs {
+		if err := sp.Put(ctx, b.Name, bytes.NewReader(b.Data), int64(len(b.Data))); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Temporary reports whether err is a transient failure (a timeout, a dropped connection, a

@@ -488,27 +488,60 @@ func (ps *packStore) put(ctx context.Context, name string, r io.Reader, size int
 	}
 	mtime := time.Now().UnixNano()
 	encodeRecord(rec, recordPut, len(name), mtime, pos{})
+	return ps.commit(rec, []packEntry{{name: name, nameLen: len(name), size: size, mtime: mtime}})
+}
+
+// putBatch appends a put record for each blob, all with one write, and returns once they are
+// durable and indexed. The caller has checked the names and that the pack takes the sizes.
+func (ps *packStore) putBatch(blobs []space.Blob) error {
+	n := 0
+	for _, b := range blobs {
+		n += recordHeaderLen + len(b.Name) + len(b.Data)
+	}
+	buf := ps.buffer(n)
+	defer ps.bufs.Put(buf)
+	rec := *buf
+	mtime := time.Now().UnixNano()
+	entries := make([]packEntry, len(blobs))
+	off := 0
+	for i, b := range blobs {
+		r := rec[off : off+recordHeaderLen+len(b.Name)+len(b.Data)]
+		copy(r[recordHeaderLen:], b.Name)
+		copy(r[recordHeaderLen+len(b.Name):], b.Data)
+		encodeRecord(r, recordPut, len(b.Name), mtime, pos{})
+		entries[i] = packEntry{name: b.Name, at: pos{off: int64(off)}, nameLen: len(b.Name), size: int64(len(b.Data)), mtime: mtime}
+		off += len(r)
+	}
+	return ps.commit(rec, entries)
+}
+
+// commit appends rec, put records one after another, waits until they are durable and
+// indexes them: entries describe the records, their positions relative to rec's start.
+func (ps *packStore) commit(rec []byte, entries []packEntry) error {
 	p, at, err := ps.append(rec, true)
 	if err != nil {
 		return err
 	}
-	err = ps.waitSync(p, at.off+int64(n))
+	err = ps.waitSync(p, at.off+int64(len(rec)))
 	ps.mu.Lock()
 	defer ps.mu.Unlock()
 	p.inflight--
 	if err != nil {
 		return err
 	}
-	e := packEntry{name: name, at: at, born: at, first: at, nameLen: len(name), size: size, mtime: mtime}
-	cur, had := ps.index.Get(e)
-	if had && at.less(cur.born) {
-		// A later Put of the same name installed first; replay would also end with it.
-		return nil
+	for _, e := range entries {
+		e.at = pos{pack: at.pack, off: at.off + e.at.off}
+		e.born, e.first = e.at, e.at
+		cur, had := ps.index.Get(e)
+		if had && e.at.less(cur.born) {
+			// A later Put of the same name installed first; replay would also end with it.
+			continue
+		}
+		if had {
+			e.first = cur.first
+		}
+		ps.setLocked(e, cur, had)
 	}
-	if had {
-		e.first = cur.first
-	}
-	ps.setLocked(e, cur, had)
 	return nil
 }
 

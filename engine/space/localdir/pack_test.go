@@ -657,3 +657,46 @@ func TestPackDirectAppends(t *testing.T) {
 	assertHolds(t, s, want)
 	assertHoldsReopened(t, s, root, opts, want, "d")
 }
+
+// TestPutBatch: PutBatch stores small blobs together (12 MiB of them, more than one write)
+// and larger ones as files, and lets a later blob of a name win over an earlier one in the
+// same batch. All of it reads back live, after a second open without a close and after a
+// reopen; a bad name fails the batch.
+func TestPutBatch(t *testing.T) {
+	root := t.TempDir()
+	opts := localdir.Options{PackFileSize: 16 << 20}
+	s, err := localdir.Open(root, opts)
+	require.NoError(t, err)
+	ctx := context.Background()
+	rng := rand.New(rand.NewPCG(3, 4))
+	want := map[string][]byte{}
+	var batch []space.Blob
+	add := func(name string, n int) {
+		data := make([]byte, n)
+		for j := range data {
+			data[j] = byte(rng.Uint32())
+		}
+		batch = append(batch, space.Blob{Name: name, Data: data})
+		want[name] = data
+	}
+	for i := range 30 {
+		add(fmt.Sprintf("small/%02d", i), 1+rng.IntN(5000))
+	}
+	for i := range 12 {
+		add(fmt.Sprintf("big/%02d", i), 1<<20) // 12 MiB of records: two writes
+	}
+	add("file", 2<<20) // too large to pack
+	add("small/00", 77)
+	require.NoError(t, s.PutBatch(ctx, batch))
+	assertHolds(t, s, want)
+	require.Empty(t, localdir.DumpPacks(root, "file"), "a blob larger than PackMax is a file")
+
+	crashed, err := localdir.Open(root, opts)
+	require.NoError(t, err)
+	assertHolds(t, crashed, want)
+	require.NoError(t, crashed.Close())
+
+	err = s.PutBatch(ctx, []space.Blob{{Name: "ok", Data: []byte("x")}, {Name: "../escape", Data: []byte("x")}})
+	require.Error(t, err)
+	assertHoldsReopened(t, s, root, opts, want, "small/00")
+}

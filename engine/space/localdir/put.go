@@ -70,6 +70,46 @@ func (s *Space) Put(ctx context.Context, name string, r io.Reader, size int64) e
 	return nil
 }
 
+// batchBytes bounds the records PutBatch appends with one write.
+const batchBytes = 8 << 20
+
+// PutBatch stores blobs as Put would; the ones the packs take are appended together, with one
+// write and one sync per batchBytes of records (see space.Batcher).
+func (s *Space) PutBatch(ctx context.Context, blobs []space.Blob) error {
+	var group []space.Blob
+	n := 0
+	flush := func() error {
+		if len(group) == 0 {
+			return nil
+		}
+		err := s.packs.putBatch(group)
+		group, n = group[:0], 0
+		if err != nil {
+			return fmt.Errorf("localdir: put a batch: %w", err)
+		}
+		return nil
+	}
+	for _, b := range blobs {
+		if err := s.check(ctx, "put", b.Name); err != nil {
+			return err
+		}
+		if !s.packs.takes(int64(len(b.Data))) {
+			if err := s.Put(ctx, b.Name, bytes.NewReader(b.Data), int64(len(b.Data))); err != nil {
+				return err
+			}
+			continue
+		}
+		if n > 0 && n+len(b.Data) > batchBytes {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+		group = append(group, b)
+		n += recordHeaderLen + len(b.Name) + len(b.Data)
+	}
+	return flush()
+}
+
 // putError wraps err without turning "not exist" into space.ErrNotExist, which would be
 // meaningless for a Put.
 func putError(name string, err error) error {
