@@ -25,9 +25,10 @@ import (
 // commitContent writes it under blobData/<blob ID> in the same transaction as the object and
 // its blob record, which is marked Deferred. The client's success then waits for one fsync,
 // the index's, which concurrent uploads share (Pebble syncs their commits together). The
-// placer writes the blob's replicas to the spaces soon after, many blobs at a time so that
-// their spaces' syncs are shared too, and in one transaction per batch marks the blobs placed
-// and deletes their content from the index. Ceph's BlueStore defers small writes through its
+// placer writes the blob's replicas to the spaces soon after, many blobs at a time, each
+// space's shards of a batch with one space.PutBatch (one write and one sync on a Local space),
+// and in one transaction per batch marks the blobs placed and deletes their content from the
+// index. Ceph's BlueStore defers small writes through its
 // RocksDB log the same way.
 //
 // What holds while a blob is deferred:
@@ -43,8 +44,8 @@ import (
 //   - Repair, scrub and the inventory see nothing to check: all shards count as fine. Fsck
 //     checks the content record instead.
 //   - Releasing the last reference queues the blob for collection as usual; the collector
-//     deletes its content record (there are no shards to delete). A placement that finds its
-//     blob released deletes the shards it wrote.
+//     deletes its content record, and the shards a placement cut short by a crash may have
+//     left. A placement that finds its blob released deletes the shards it wrote.
 //   - The index holds at most DeferLimit bytes of deferred content (as far as this process
 //     knows): past it, and when the placer falls behind, uploads write their shards first as
 //     before.
