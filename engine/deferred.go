@@ -141,16 +141,16 @@ func (e *Engine) forgetDeferred(size int64) {
 
 // countDeferred sets the pending counters from the index, at startup.
 func (e *Engine) countDeferred(ctx context.Context) error {
-	var n, bytes int64
+	var n, size int64
 	err := e.kv.View(ctx, func(r kv.Reader) error {
 		return scanPrefix(r, kv.Key(kv.PrefixBlobData), func(_, v []byte) error {
 			n++
-			bytes += int64(max(len(v)-5, 0))
+			size += int64(max(len(v)-5, 0))
 			return nil
 		})
 	})
 	e.deferred.blobs.Store(n)
-	e.deferred.pending.Store(bytes)
+	e.deferred.pending.Store(size)
 	return err
 }
 
