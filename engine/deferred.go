@@ -151,17 +151,18 @@ func (e *Engine) countDeferred(ctx context.Context) error {
 	})
 	e.deferred.blobs.Store(n)
 	e.deferred.pending.Store(size)
+	if n > 0 {
+		e.deferred.wake <- struct{}{} // buffered, and the loop has not started
+	}
 	return err
 }
 
-// placeLoop places deferred blobs when prompted, and every placeInterval.
+// placeLoop places deferred blobs placeDelay after it is prompted, and every placeInterval.
+// New prompts it when the last run left deferred blobs.
 func (e *Engine) placeLoop(ctx context.Context) {
 	t := time.NewTicker(placeInterval)
 	defer t.Stop()
 	for {
-		if _, err := e.PlaceDeferred(ctx); err != nil && ctx.Err() == nil {
-			e.log.Warn("placing deferred blobs", "err", err)
-		}
 		select {
 		case <-ctx.Done():
 			return
@@ -174,6 +175,9 @@ func (e *Engine) placeLoop(ctx context.Context) {
 			case <-time.After(placeDelay):
 			}
 		case <-t.C:
+		}
+		if _, err := e.PlaceDeferred(ctx); err != nil && ctx.Err() == nil {
+			e.log.Warn("placing deferred blobs", "err", err)
 		}
 	}
 }
