@@ -20,6 +20,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"golang.org/x/sync/errgroup"
 )
 
 // MaxNameLen is the longest name, in bytes, that a Space accepts.
@@ -131,17 +133,22 @@ type Blob struct {
 	Data []byte
 }
 
-// PutBatch stores blobs in sp with one PutBatch if sp is a Batcher, else with one Put each.
+// putBatchConcurrency bounds the Puts PutBatch runs at once on a space that is not a Batcher:
+// a remote space's latency is per request, so they must overlap.
+const putBatchConcurrency = 16
+
+// PutBatch stores blobs in sp with one PutBatch if sp is a Batcher, else with one Put each,
+// up to putBatchConcurrency at a time.
 func PutBatch(ctx context.Context, sp Space, blobs []Blob) error {
 	if b, ok := sp.(Batcher); ok {
 		return b.PutBatch(ctx, blobs)
 	}
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(putBatchConcurrency)
 	for _, b := range blobs {
-		if err := sp.Put(ctx, b.Name, bytes.NewReader(b.Data), int64(len(b.Data))); err != nil {
-			return err
-		}
+		g.Go(func() error { return sp.Put(ctx, b.Name, bytes.NewReader(b.Data), int64(len(b.Data))) })
 	}
-	return nil
+	return g.Wait()
 }
 
 // Temporary reports whether err is a transient failure (a timeout, a dropped connection, a

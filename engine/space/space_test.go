@@ -1,14 +1,19 @@
 package space_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/jointcloud/jcs/engine/space"
+	"github.com/jointcloud/jcs/engine/space/memspace"
 )
 
 func TestValidateName(t *testing.T) {
@@ -79,4 +84,50 @@ func TestTemporary(t *testing.T) {
 			require.Equal(t, tc.want, space.Temporary(tc.err))
 		})
 	}
+}
+
+// slowSpace is a Space without PutBatch whose Puts take a while and count how many overlap.
+type slowSpace struct {
+	*memspace.Space
+	mu            sync.Mutex
+	running, peak int
+	fail          string
+}
+
+func (s *slowSpace) Put(ctx context.Context, name string, r io.Reader, size int64) error {
+	s.mu.Lock()
+	s.running++
+	s.peak = max(s.peak, s.running)
+	s.mu.Unlock()
+	defer func() { s.mu.Lock(); s.running--; s.mu.Unlock() }()
+	time.Sleep(5 * time.Millisecond)
+	if name == s.fail {
+		return errors.New("injected")
+	}
+	return s.Space.Put(ctx, name, r, size)
+}
+
+// TestPutBatchFallback: on a space that is not a Batcher, PutBatch runs the Puts at once (a
+// remote space's latency is per request), stores every blob, and reports a failed Put.
+func TestPutBatchFallback(t *testing.T) {
+	ctx := t.Context()
+	s := &slowSpace{Space: memspace.New()}
+	var blobs []space.Blob
+	for i := range 40 {
+		blobs = append(blobs, space.Blob{Name: fmt.Sprintf("b%02d", i), Data: []byte(fmt.Sprint(i))})
+	}
+	require.NoError(t, space.PutBatch(ctx, s, blobs))
+	require.Greater(t, s.peak, 1, "Puts overlap")
+	require.LessOrEqual(t, s.peak, 16, "but no more than 16 at once")
+	for i, b := range blobs {
+		r, err := s.Open(ctx, b.Name)
+		require.NoError(t, err)
+		got := make([]byte, r.Size())
+		_, err = r.ReadAt(got, 0)
+		require.NoError(t, err)
+		r.Close()
+		require.Equal(t, fmt.Sprint(i), string(got))
+	}
+	s.fail = "b07"
+	require.ErrorContains(t, space.PutBatch(ctx, s, blobs), "injected")
 }
