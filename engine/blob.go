@@ -289,18 +289,29 @@ func (e *Engine) streamShards(ctx context.Context, cancel context.CancelFunc, co
 			p.CloseRead(err)
 		})
 	}
-	res, err := codec.Encode(ctx, src, writers, erasure.EncodeOptions{
-		Tag:       erasure.Tag(b.ID),
-		Observers: w.observers,
-		Depth:     e.opts.EncodeDepth,
-	})
-	for _, p := range pipes {
-		if p != nil {
-			p.CloseWrite(err)
+	// Each Put finishes its shard (a pack append and its sync, say) once it sees the end of
+	// its pipe, so the pipes close as soon as the writers are done, not after Encode returns:
+	// hashing the object takes longer than encoding it, and the Puts' disk time can overlap
+	// it. (WritersDone always comes before Encode returns.) A hash that fails after that fails
+	// Encode, and the caller deletes the shards.
+	closePipes := func(err error) {
+		if err != nil {
+			cancel() // a Put waiting on a half-written shard must not publish it
+		}
+		for _, p := range pipes {
+			if p != nil {
+				p.CloseWrite(err)
+			}
 		}
 	}
+	res, err := codec.Encode(ctx, src, writers, erasure.EncodeOptions{
+		Tag:         erasure.Tag(b.ID),
+		Observers:   w.observers,
+		Depth:       e.opts.EncodeDepth,
+		WritersDone: closePipes,
+	})
 	if err != nil {
-		cancel() // a Put waiting on a half-written shard must not publish it
+		cancel() // also when an observer failed after WritersDone: stop Puts not yet published
 	}
 	wg.Wait()
 	return res, err

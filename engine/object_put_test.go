@@ -187,6 +187,13 @@ func TestUploadAllOrNothing(t *testing.T) {
 			want:  KindInvalid,
 		},
 		{
+			// Every byte arrives, then the body fails (as a signature checked at EOF does),
+			// after the encoder has handed the shards their last blocks.
+			name:  "body fails at its end with known size",
+			files: []UploadFile{ok("n1", large), {Path: "n2", Body: &failingReader{data: large, err: errBody}, Size: 40_000}},
+			want:  KindInvalid,
+		},
+		{
 			name:  "small body fails",
 			files: []UploadFile{ok("n1", large), {Path: "n2", Body: &failingReader{data: large[:10], err: errBody}, Size: -1}},
 			want:  KindInvalid,

@@ -1,6 +1,7 @@
 package erasure
 
 import (
+	"cmp"
 	"context"
 	"encoding/binary"
 	"fmt"
@@ -26,6 +27,14 @@ type EncodeOptions struct {
 	// Depth is how many stripes may be in flight at once; 0 means 4. Encode holds at most
 	// Depth stripe buffers, about Depth * n * chunk size bytes, however long the input is.
 	Depth int
+	// WritersDone, if set, is called once, as soon as every shard writer has returned from
+	// its last Write, which may be well before the observers are done: an MD5 of the object
+	// costs more than encoding it. Its argument is src's read error or the context's cause so
+	// far, nil if neither; Encode returns the same unless an observer fails after the call.
+	// A caller that must finish each shard (a flush, a sync) can start there rather than
+	// after Encode returns. (The writers can be at most Depth stripes ahead of the slowest
+	// observer, since they share the stripe buffers.)
+	WritersDone func(err error)
 }
 
 // EncodeResult reports what Encode did.
@@ -71,6 +80,7 @@ func (c *Codec) Encode(ctx context.Context, src io.Reader, shards []io.Writer, o
 	}
 	e.start()
 	size, readErr := e.readStripes(src)
+	e.readErr = readErr // read by the writers once their queues close, which is later
 	close(e.parityQ)
 	close(e.orderQ)
 	for _, q := range e.obsQ {
@@ -105,9 +115,11 @@ type encoder struct {
 	writeQ  []chan *stripeBuf
 	obsQ    []chan *stripeBuf
 
-	errs   []error // errs[i] is written only by writer i, read after wg.Wait
-	failed atomic.Int32
-	wg     sync.WaitGroup
+	errs    []error // errs[i] is written only by writer i, read after wg.Wait
+	failed  atomic.Int32
+	readErr error        // readStripes' error, set before the queues close
+	writing atomic.Int32 // writers that have not yet returned from their last Write
+	wg      sync.WaitGroup
 }
 
 func makeQueues(n, depth int) []chan *stripeBuf {
@@ -127,8 +139,14 @@ func (e *encoder) start() {
 		e.wg.Go(e.encodeLoop)
 	}
 	e.wg.Go(e.sequence)
+	e.writing.Store(int32(len(e.writeQ)))
 	for i := range e.writeQ {
-		e.wg.Go(func() { e.writeLoop(i) })
+		e.wg.Go(func() {
+			e.writeLoop(i)
+			if e.writing.Add(-1) == 0 && e.o.WritersDone != nil {
+				e.o.WritersDone(cmp.Or(e.readErr, context.Cause(e.ctx)))
+			}
+		})
 	}
 	for j := range e.obsQ {
 		e.wg.Go(func() { e.observeLoop(j) })

@@ -469,6 +469,65 @@ func TestObserversSeeEveryByteInOrder(t *testing.T) {
 	require.ErrorIs(t, err, errDiskFull)
 }
 
+// blockingWriter holds its first Write until release is closed.
+type blockingWriter struct {
+	release <-chan struct{}
+	bytes.Buffer
+}
+
+func (w *blockingWriter) Write(p []byte) (int, error) {
+	<-w.release
+	return w.Buffer.Write(p)
+}
+
+// TestWritersDoneBeforeObservers pins that WritersDone comes once the shards are complete,
+// without waiting for a slow observer, and carries the read error.
+func TestWritersDoneBeforeObservers(t *testing.T) {
+	c := newCodec(t, 4, 2, 16)
+	// Four stripes, the last one short: the observer may then hold all of them (Depth).
+	data := randBytes(rand.New(rand.NewPCG(9, 9)), 200)
+	want := encodeToMemory(t, c, Tag{1}, data)
+	for _, tc := range []struct {
+		name    string
+		src     io.Reader
+		wantErr error
+	}{
+		{"clean", bytes.NewReader(data), nil},
+		{"read error at EOF", &errReader{r: bytes.NewReader(data), err: errDiskFull}, errDiskFull},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			bufs := make([]bytes.Buffer, c.Shards())
+			ws := make([]io.Writer, c.Shards())
+			for i := range bufs {
+				ws[i] = &bufs[i]
+			}
+			release := make(chan struct{})
+			slow := &blockingWriter{release: release}
+			calls := 0
+			_, err := c.Encode(t.Context(), tc.src, ws, EncodeOptions{
+				Tag:       Tag{1},
+				Depth:     4,
+				Observers: []io.Writer{slow},
+				WritersDone: func(err error) {
+					calls++
+					require.ErrorIs(t, err, tc.wantErr)
+					if tc.wantErr == nil {
+						for i := range bufs {
+							require.Equal(t, want[i], bufs[i].Bytes(), "shard %d when WritersDone runs", i)
+						}
+					}
+					close(release) // without this call before the observer is done, Encode hangs
+				},
+			})
+			require.ErrorIs(t, err, tc.wantErr)
+			require.Equal(t, 1, calls)
+			if tc.wantErr == nil {
+				require.Equal(t, data, slow.Bytes())
+			}
+		})
+	}
+}
+
 // TestConcurrentUseOfOneCodec pins that a Codec, and the reedsolomon encoder it shares, are
 // safe for concurrent Encode and degraded Decode calls. Run with -race.
 func TestConcurrentUseOfOneCodec(t *testing.T) {
