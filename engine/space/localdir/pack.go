@@ -439,9 +439,14 @@ func (ps *packStore) takes(size int64) bool { return size >= 0 && size <= ps.max
 
 // encodeRecord fills the header of rec, whose name and data are already in place.
 func encodeRecord(rec []byte, kind byte, nameLen int, mtime int64, ref pos) {
+	encodeRecordSum(rec, kind, nameLen, mtime, ref, crc32.Checksum(rec[recordHeaderLen+nameLen:], castagnoli))
+}
+
+// encodeRecordSum is encodeRecord for data whose CRC-32C, sum, is known.
+func encodeRecordSum(rec []byte, kind byte, nameLen int, mtime int64, ref pos, sum uint32) {
 	h := rec[:recordHeaderLen]
 	data := rec[recordHeaderLen+nameLen:]
-	binary.LittleEndian.PutUint32(h[4:], crc32.Checksum(data, castagnoli))
+	binary.LittleEndian.PutUint32(h[4:], sum)
 	h[8] = kind
 	h[9] = 0
 	binary.LittleEndian.PutUint16(h[10:], uint16(nameLen))
@@ -480,14 +485,15 @@ func (ps *packStore) put(ctx context.Context, name string, r io.Reader, size int
 	defer ps.bufs.Put(buf)
 	rec := *buf
 	copy(rec[recordHeaderLen:], name)
-	if err := readExactly(r, rec[recordHeaderLen+len(name):]); err != nil {
+	sum, err := readExactly(r, rec[recordHeaderLen+len(name):])
+	if err != nil {
 		return err
 	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	mtime := time.Now().UnixNano()
-	encodeRecord(rec, recordPut, len(name), mtime, pos{})
+	encodeRecordSum(rec, recordPut, len(name), mtime, pos{}, sum)
 	return ps.commit(rec, []packEntry{{name: name, nameLen: len(name), size: size, mtime: mtime}})
 }
 
@@ -545,26 +551,33 @@ func (ps *packStore) commit(rec []byte, entries []packEntry) error {
 	return nil
 }
 
-// readExactly fills p from r and checks that r ends there.
-func readExactly(r io.Reader, p []byte) error {
-	n, err := io.ReadFull(r, p)
-	switch {
-	case errors.Is(err, io.ErrUnexpectedEOF) || (errors.Is(err, io.EOF) && len(p) > 0):
-		return fmt.Errorf("%w: got %d bytes, want %d", space.ErrSizeMismatch, n, len(p))
-	case err != nil:
-		return err
+// readExactly fills p from r, checks that r ends there, and returns the CRC-32C of p. It sums
+// each piece as it arrives, while the piece is still in the CPU's cache: summing a 256 KiB
+// shard afterwards, from memory, costs several times more.
+func readExactly(r io.Reader, p []byte) (sum uint32, err error) {
+	for n := 0; n < len(p); {
+		m, err := r.Read(p[n:])
+		sum = crc32.Update(sum, castagnoli, p[n:n+m])
+		n += m
+		switch {
+		case err == nil || (n == len(p) && errors.Is(err, io.EOF)):
+		case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
+			return 0, fmt.Errorf("%w: got %d bytes, want %d", space.ErrSizeMismatch, n, len(p))
+		default:
+			return 0, err
+		}
 	}
 	var one [1]byte
 	for {
 		m, err := r.Read(one[:])
 		if m > 0 {
-			return fmt.Errorf("%w: more than %d bytes", space.ErrSizeMismatch, len(p))
+			return 0, fmt.Errorf("%w: more than %d bytes", space.ErrSizeMismatch, len(p))
 		}
 		if errors.Is(err, io.EOF) {
-			return nil
+			return sum, nil
 		}
 		if err != nil {
-			return err
+			return 0, err
 		}
 	}
 }

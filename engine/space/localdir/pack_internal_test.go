@@ -3,9 +3,15 @@ package localdir
 import (
 	"bytes"
 	"context"
+	"errors"
+	"hash/crc32"
+	"io"
 	"testing"
+	"testing/iotest"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/jointcloud/jcs/engine/space"
 )
 
 // TestCopySkipsDeleted: compaction reads a live record, the blob is deleted, then compaction
@@ -37,4 +43,43 @@ func TestCopySkipsDeleted(t *testing.T) {
 	defer s2.Close()
 	_, ok = s2.packs.get("doomed")
 	require.False(t, ok, "the deleted blob came back")
+}
+
+// TestReadExactly covers the ways a body can arrive: in pieces, with its last bytes and EOF
+// at once, short, long, or failing, and that the sum is that of the whole body.
+func TestReadExactly(t *testing.T) {
+	data := make([]byte, 70000)
+	for i := range data {
+		data[i] = byte(i * 7)
+	}
+	want := crc32.Checksum(data, castagnoli)
+	errBroken := errors.New("broken body")
+	for _, tc := range []struct {
+		name    string
+		r       io.Reader
+		wantErr error
+	}{
+		{"whole", bytes.NewReader(data), nil},
+		{"a byte at a time", iotest.OneByteReader(bytes.NewReader(data)), nil},
+		{"in halves", iotest.HalfReader(bytes.NewReader(data)), nil},
+		{"EOF with the data", iotest.DataErrReader(bytes.NewReader(data)), nil},
+		{"short", bytes.NewReader(data[:len(data)-1]), space.ErrSizeMismatch},
+		{"short, unexpected EOF", io.MultiReader(bytes.NewReader(data[:100]), iotest.ErrReader(io.ErrUnexpectedEOF)), space.ErrSizeMismatch},
+		{"long", io.MultiReader(bytes.NewReader(data), bytes.NewReader([]byte{1})), space.ErrSizeMismatch},
+		{"failing", io.MultiReader(bytes.NewReader(data[:100]), iotest.ErrReader(errBroken)), errBroken},
+		{"failing at the end", io.MultiReader(bytes.NewReader(data), iotest.ErrReader(errBroken)), errBroken},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := make([]byte, len(data))
+			sum, err := readExactly(tc.r, p)
+			require.ErrorIs(t, err, tc.wantErr)
+			if tc.wantErr == nil {
+				require.Equal(t, data, p)
+				require.Equal(t, want, sum)
+			}
+		})
+	}
+	sum, err := readExactly(bytes.NewReader(nil), nil)
+	require.NoError(t, err)
+	require.Zero(t, sum)
 }
