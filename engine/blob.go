@@ -306,7 +306,7 @@ func (e *Engine) streamShards(ctx context.Context, cancel context.CancelFunc, co
 	}
 	res, err := codec.Encode(ctx, src, writers, erasure.EncodeOptions{
 		Tag:         erasure.Tag(b.ID),
-		Observers:   w.observers,
+		Observers:   hashers.offload(w.observers),
 		Depth:       e.opts.EncodeDepth,
 		WritersDone: closePipes,
 	})

@@ -209,7 +209,7 @@ func (e *Engine) stageContent(ctx context.Context, body io.Reader, size int64, a
 		}
 	}
 	h, m := sha256.New(), md5.New()
-	spec.observers = []io.Writer{h, m} // each hashes on its own goroutine
+	spec.observers = []io.Writer{h, m} // each hashes on its own thread (see hashers)
 	b, err := e.writeBlob(ctx, body, spec)
 	if err != nil && inMemory != nil && KindOf(err) == KindUnavailable && ctx.Err() == nil {
 		inMemory.Seek(0, io.SeekStart)

@@ -1,0 +1,6 @@
+//go:build !linux
+
+package engine
+
+// lowerThreadPriority does nothing where threads have no nice value of their own.
+func lowerThreadPriority(int) {}
