@@ -42,7 +42,8 @@ func newOffloadPool(max int) *offloadPool {
 	return &offloadPool{jobs: make(chan *offloadedWriter), max: int32(max)}
 }
 
-// offload returns ws with every Write run on the pool.
+// offload returns ws with every Write run on the pool. The pool is bounded, so a Write must
+// not wait for another offloaded Write: hashes never wait for anything.
 func (p *offloadPool) offload(ws []io.Writer) []io.Writer {
 	out := make([]io.Writer, len(ws))
 	for i, w := range ws {
