@@ -113,13 +113,15 @@ type diskState struct {
 	byIndex map[string]map[int]int
 	// blobs maps each blob ID to the space directories holding its shards, and their indexes.
 	blobs map[string]map[string]int
+	// loose holds the blob IDs whose shards are files of their own, too large for a pack.
+	loose map[string]bool
 }
 
 // scanSpaces reads DATA/spaces. Space directories that do not exist (deleted by a test) are
 // skipped.
 func scanSpaces(t *testing.T, dataDir string) diskState {
 	t.Helper()
-	st := diskState{byIndex: map[string]map[int]int{}, blobs: map[string]map[string]int{}}
+	st := diskState{byIndex: map[string]map[int]int{}, blobs: map[string]map[string]int{}, loose: map[string]bool{}}
 	root := filepath.Join(dataDir, "spaces")
 	spaces, err := os.ReadDir(root)
 	require.NoError(t, err)
@@ -149,6 +151,9 @@ func scanSpaces(t *testing.T, dataDir string) diskState {
 				st.blobs[m[2]] = map[string]int{}
 			}
 			st.blobs[m[2]][sp.Name()] = idx
+			if info.Size > localdir.DefaultPackMax {
+				st.loose[m[2]] = true
+			}
 		}
 		temps, err := os.ReadDir(filepath.Join(dir, localdir.TempDir))
 		if err != nil && !os.IsNotExist(err) {

@@ -554,7 +554,8 @@ func (ps *packStore) commit(rec []byte, entries []packEntry) error {
 // readExactly fills p from r, checks that r ends there, and returns the CRC-32C of p. It sums
 // each piece as it arrives, while the piece is still in the CPU's cache: summing a 256 KiB
 // shard afterwards, from memory, costs several times more.
-func readExactly(r io.Reader, p []byte) (sum uint32, err error) {
+func readExactly(r io.Reader, p []byte) (uint32, error) {
+	var sum uint32
 	for n := 0; n < len(p); {
 		m, err := r.Read(p[n:])
 		sum = crc32.Update(sum, castagnoli, p[n:n+m])
