@@ -399,6 +399,9 @@ func (h *Handler) completeMultipartUpload(w http.ResponseWriter, rq *request) er
 	if err := readXML(rq, &req); err != nil {
 		return err
 	}
+	if len(req.Parts) == 0 {
+		return newError(gofakes3.ErrMalformedXML, "") // as S3 answers a Complete that lists no part
+	}
 	u, err := h.uploadOf(rq, b)
 	if err != nil {
 		return err

@@ -258,9 +258,13 @@ func TestMultipartCompleteErrors(t *testing.T) {
 	})
 
 	t.Run("no parts", func(t *testing.T) {
-		id, _ := start("none")
-		err := complete("none", id, nil)
-		requireAPIError(t, err, http.StatusBadRequest, "")
+		id, _ := start("none", []byte("x"))
+		requireAPIError(t, complete("none", id, nil), http.StatusBadRequest, "MalformedXML")
+		for _, body := range []string{"", "<CompleteMultipartUpload></CompleteMultipartUpload>"} {
+			r := v.raw("POST", "/mpe/none?uploadId="+aws.ToString(id), []byte(body), nil)
+			r.requireError(t, http.StatusBadRequest, "MalformedXML")
+		}
+		require.False(t, v.exists("mpe", "none"))
 	})
 
 	t.Run("malformed XML", func(t *testing.T) {
