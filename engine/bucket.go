@@ -13,7 +13,7 @@ type CreateBucketInput struct {
 }
 
 // CreateBucket creates an empty bucket. It fails with KindInvalid for a bad name and
-// KindAlreadyExists if a bucket of that name exists.
+// KindAlreadyExists if a bucket of that name exists, KindNotFound if its owner is no user.
 func (e *Engine) CreateBucket(ctx context.Context, in CreateBucketInput) (Bucket, error) {
 	const op = "engine.CreateBucket"
 	if err := validateName("bucket", in.Name); err != nil {
@@ -28,6 +28,13 @@ func (e *Engine) CreateBucket(ctx context.Context, in CreateBucketInput) (Bucket
 		b.Owner = RootUserID
 	}
 	err = e.kv.Update(ctx, func(tx kv.Tx) error {
+		if b.Owner != RootUserID {
+			// Read in the transaction, so that a DeleteUser committing first makes it fail
+			// rather than leave a bucket nobody but root can see.
+			if _, err := getUser(tx, b.Owner); err != nil {
+				return err
+			}
+		}
 		if _, err := getBucketByName(tx, b.Name); KindOf(err) != KindNotFound {
 			if err == nil {
 				return errorf(op, KindAlreadyExists, "bucket %q already exists", b.Name)

@@ -38,14 +38,17 @@ func TestCreateBucket(t *testing.T) {
 	require.Equal(t, RootUserID, b.Owner, "owner 0 means root")
 	require.False(t, b.CreateTime.IsZero())
 
-	owned, err := te.CreateBucket(ctx, CreateBucketInput{Name: "owned", Owner: 42})
+	_, err = te.CreateBucket(ctx, CreateBucketInput{Name: "nobodys", Owner: 42})
+	requireKind(t, KindNotFound, err) // no user 42
+	alice := te.user(t, "alice")
+	owned, err := te.CreateBucket(ctx, CreateBucketInput{Name: "owned", Owner: alice.ID})
 	require.NoError(t, err)
-	require.Equal(t, UserID(42), owned.Owner)
+	require.Equal(t, alice.ID, owned.Owner)
 	require.NotEqual(t, b.ID, owned.ID)
 
 	_, err = te.CreateBucket(ctx, CreateBucketInput{Name: "a"})
 	requireKind(t, KindAlreadyExists, err)
-	_, err = te.CreateBucket(ctx, CreateBucketInput{Name: "a", Owner: 42})
+	_, err = te.CreateBucket(ctx, CreateBucketInput{Name: "a", Owner: alice.ID})
 	requireKind(t, KindAlreadyExists, err)
 	_, err = te.CreateBucket(ctx, CreateBucketInput{Name: "A"})
 	require.NoError(t, err, "names are case-sensitive")

@@ -240,6 +240,10 @@ func TestDeleteUser(t *testing.T) {
 	require.NoError(t, te.DeleteUser(ctx, alice.ID))
 	_, err = te.GetUserByName(ctx, "alice")
 	requireKind(t, KindNotFound, err)
+	_, err = te.CreateBucket(ctx, CreateBucketInput{Name: "orphan", Owner: alice.ID})
+	requireKind(t, KindNotFound, err)
+	_, err = te.GetBucketByName(ctx, "orphan")
+	requireKind(t, KindNotFound, err) // no bucket owned by a deleted user
 	for _, k := range aliceKeys {
 		_, err = te.LookupAccessKey(ctx, k.ID)
 		requireKind(t, KindNotFound, err)
