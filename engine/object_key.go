@@ -66,6 +66,10 @@ type PutObjectInput struct {
 	Finish func(md5 [16]byte) (Checksum, error)
 	// Affinity is the user space preferred for the first shard; 0 for none.
 	Affinity SpaceID
+	// SHA256, if set, is Body's SHA-256, vouched for by the caller: Body must fail at its end
+	// unless its bytes have this hash (a payload hash the front end verifies as the body
+	// streams). The engine then does not compute it again. Deduplication relies on it.
+	SHA256 *[32]byte
 }
 
 // PutObject stores an object at an S3 key, replacing any object there, and returns it. The
@@ -95,7 +99,7 @@ func (e *Engine) PutObject(ctx context.Context, in PutObjectInput) (Object, erro
 	if err != nil {
 		return Object{}, wrap(op, err)
 	}
-	c, err := e.stageContent(ctx, in.Body, in.Size, in.Affinity, true)
+	c, err := e.stageContent(ctx, in.Body, in.Size, in.SHA256, in.Affinity, true)
 	if err != nil {
 		return Object{}, wrap(op, err)
 	}

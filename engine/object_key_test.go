@@ -820,3 +820,26 @@ func TestPutObjectBucketDeletedBeforeCommit(t *testing.T) {
 		})
 	}
 }
+
+// TestPutObjectVouchedSHA256 pins that a SHA-256 the caller vouches for is what the object
+// records, for content kept in the index, written from memory and streamed alike, and that the
+// MD5 is still computed.
+func TestPutObjectVouchedSHA256(t *testing.T) {
+	te := newTestEngine(t, withDeferral())
+	b := te.bucket(t, "bkt")
+	for _, size := range []int{10, 1025, 40_000} {
+		t.Run(fmt.Sprint(size), func(t *testing.T) {
+			content := randomBytes(uint64(size), size)
+			vouched := sha256.Sum256([]byte("not the content")) // the engine must take it as given
+			o, err := te.PutObject(t.Context(), PutObjectInput{
+				Bucket: b.ID, Key: fmt.Sprint("k", size), Body: bytes.NewReader(content), Size: int64(size), SHA256: &vouched,
+			})
+			require.NoError(t, err)
+			require.Equal(t, vouched, o.SHA256)
+			require.Equal(t, fmt.Sprintf("%x", md5.Sum(content)), o.ETag)
+			got, err := te.StatObject(t.Context(), b.ID, fmt.Sprint("k", size))
+			require.NoError(t, err)
+			require.Equal(t, vouched, got.SHA256)
+		})
+	}
+}

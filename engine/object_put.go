@@ -86,7 +86,7 @@ func (e *Engine) UploadObjects(ctx context.Context, in UploadInput, next func() 
 			return nil, &Error{Op: op, Kind: KindInvalid, Path: f.Path, Err: errors.New("path appears twice in one upload")}
 		}
 		seen[f.Path] = true
-		c, err := e.stageContent(ctx, f.Body, f.Size, in.Affinity, true)
+		c, err := e.stageContent(ctx, f.Body, f.Size, nil, in.Affinity, true)
 		if err != nil {
 			return nil, &Error{Op: op, Kind: KindOf(err), Path: f.Path, Err: err}
 		}
@@ -159,7 +159,10 @@ var peekPool sync.Pool
 // With deferOK, a body of at most DeferMax bytes is not written at all: it comes back as a
 // deferred blob whose content the caller commits with its record through commitContent (see
 // deferred.go).
-func (e *Engine) stageContent(ctx context.Context, body io.Reader, size int64, affinity SpaceID, deferOK bool) (content, error) {
+//
+// A non-nil sha is the body's SHA-256 as the caller vouches for it (PutObjectInput.SHA256),
+// used instead of hashing the body again.
+func (e *Engine) stageContent(ctx context.Context, body io.Reader, size int64, sha *[32]byte, affinity SpaceID, deferOK bool) (content, error) {
 	small := e.opts.SmallObjectSize
 	declared := size
 	var inMemory *bytes.Reader
@@ -204,12 +207,20 @@ func (e *Engine) stageContent(ctx context.Context, body io.Reader, size int64, a
 	if deferOK && spec.data != nil {
 		c, ok, err := e.deferContent(spec.data, affinity)
 		if err != nil || ok {
-			c.sha, c.md5 = sha256.Sum256(spec.data), md5.Sum(spec.data)
+			c.md5 = md5.Sum(spec.data)
+			if sha != nil {
+				c.sha = *sha
+			} else {
+				c.sha = sha256.Sum256(spec.data)
+			}
 			return c, err
 		}
 	}
 	h, m := sha256.New(), md5.New()
 	spec.observers = []io.Writer{h, m} // each hashes on its own thread (see hashers)
+	if sha != nil {
+		spec.observers = []io.Writer{m}
+	}
 	b, err := e.writeBlob(ctx, body, spec)
 	if err != nil && inMemory != nil && KindOf(err) == KindUnavailable && ctx.Err() == nil {
 		inMemory.Seek(0, io.SeekStart)
@@ -221,7 +232,11 @@ func (e *Engine) stageContent(ctx context.Context, body io.Reader, size int64, a
 		return content{}, err
 	}
 	c := content{size: b.Size, blob: &b}
-	h.Sum(c.sha[:0])
+	if sha != nil {
+		c.sha = *sha
+	} else {
+		h.Sum(c.sha[:0])
+	}
 	m.Sum(c.md5[:0])
 	if b.Size == 0 {
 		// An unknown-size body turned out empty: keep no blob for it.

@@ -173,6 +173,8 @@ type PutPartInput struct {
 	// Finish, if set, runs once the body is stored, before the part is committed, with its MD5;
 	// its error aborts the part, and the checksum value it returns is kept with the part.
 	Finish func(md5 [16]byte) (string, error)
+	// SHA256, if set, is Body's SHA-256, vouched for by the caller as in PutObjectInput.
+	SHA256 *[32]byte
 }
 
 // PutPart stores a part of an upload, replacing any part with its number. The body streams to
@@ -189,7 +191,7 @@ func (e *Engine) PutPart(ctx context.Context, in PutPartInput) (UploadPartInfo, 
 	if _, err := e.GetUpload(ctx, in.Bucket, in.Key, in.Upload); err != nil {
 		return UploadPartInfo{}, err
 	}
-	c, err := e.stageContent(ctx, in.Body, in.Size, 0, false)
+	c, err := e.stageContent(ctx, in.Body, in.Size, in.SHA256, 0, false)
 	if err != nil {
 		return UploadPartInfo{}, wrap(op, err)
 	}

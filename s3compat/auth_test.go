@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/hmac"
 	"crypto/sha1"
+	"crypto/sha256"
 	"encoding/base64"
 	"io"
 	"net/http"
@@ -114,6 +115,28 @@ func TestAuthFailures(t *testing.T) {
 				require.NotEqual(t, http.StatusOK, r.status, "%s", r.body)
 				require.True(t, v.exists("auth", "victim"))
 			})
+		}
+	})
+
+	t.Run("body signed with another object's hash", func(t *testing.T) {
+		// The signed payload hash becomes the object's SHA-256, the key of deduplication: a
+		// body that does not match it must fail before it can be taken for the other object.
+		for _, size := range []int{100, 3 * smallSize} {
+			victim, sent := data(21, size), data(22, size)
+			v.put("auth", "victim-content", victim)
+			req := v.newRequest(v.tls, "PUT", "/auth/dedup-forged", bytes.NewReader(sent))
+			v.sign(req, v.root, hexSHA256(victim), time.Now())
+			v.send(req).requireError(t, http.StatusBadRequest, "XAmzContentSHA256Mismatch")
+			require.False(t, v.exists("auth", "dedup-forged"))
+			require.Equal(t, victim, v.get("auth", "victim-content"))
+
+			v.put("auth", "honest", sent) // signed with its own hash: stored, and read back as sent
+			require.Equal(t, sent, v.get("auth", "honest"))
+			b, err := v.e.GetBucketByName(t.Context(), "auth")
+			require.NoError(t, err)
+			o, err := v.e.StatObject(t.Context(), b.ID, "honest")
+			require.NoError(t, err)
+			require.Equal(t, sha256.Sum256(sent), o.SHA256)
 		}
 	})
 

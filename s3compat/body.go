@@ -26,6 +26,7 @@ type upload struct {
 	decl     checksum.Declaration // what the client declared
 	alg      string               // decl.Algorithm, as the engine stores it
 	h        hash.Hash            // the flexible checksum's hash, nil for none
+	sha      *[32]byte            // the body's SHA-256 if signed, checked as it streams
 	readErr  error                // the first error reading the body
 	finished bool
 }
@@ -63,6 +64,13 @@ func (h *Handler) uploadBody(rq *request) (*upload, error) {
 	}
 	if err := u.declareChecksums(hd); err != nil {
 		return nil, err
+	}
+	if rq.id != nil {
+		// The engine reads the body to its end before it commits, so a body that does not
+		// hash to what was signed fails first: the engine can take the sum as the fileHash.
+		if sum, ok := rq.id.PayloadSHA256(); ok {
+			u.sha = &sum
+		}
 	}
 	return u, nil
 }

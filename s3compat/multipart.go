@@ -109,7 +109,7 @@ func (h *Handler) uploadPart(w http.ResponseWriter, rq *request) error {
 		return err
 	}
 	p, err := h.e.PutPart(rq.Context(), engine.PutPartInput{Bucket: b.ID, Key: rq.key, Upload: u.ID, Number: n,
-		Body: body, Size: body.size, Finish: body.finishPart})
+		Body: body, Size: body.size, Finish: body.finishPart, SHA256: body.sha})
 	if err != nil {
 		return body.verdict(err)
 	}

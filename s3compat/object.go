@@ -42,7 +42,7 @@ func (h *Handler) putObject(w http.ResponseWriter, rq *request) error {
 	}
 	o, err := h.e.PutObject(rq.Context(), engine.PutObjectInput{
 		Bucket: b.ID, Key: rq.key, Body: body, Size: body.size, Attrs: attrs, Tags: tags, Cond: cond,
-		Finish: body.finish,
+		Finish: body.finish, SHA256: body.sha,
 	})
 	if err != nil {
 		return body.verdict(err)

@@ -2,6 +2,8 @@ package s3compat_test
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"io"
 	"log/slog"
 	"net/http"
@@ -76,6 +78,15 @@ func TestNoAuth(t *testing.T) {
 	status, got := do("GET", "/open/k", nil, nil)
 	require.Equal(t, http.StatusOK, status)
 	require.Equal(t, "plain", string(got))
+
+	// Nothing checks a declared payload hash here, so the object's SHA-256 (its fileHash, and
+	// the key of deduplication) is never taken from it: the engine hashes the body.
+	status, _ = do("PUT", "/open/declared", strings.NewReader("declared"),
+		http.Header{"X-Amz-Content-Sha256": {hex.EncodeToString(make([]byte, 32))}})
+	require.Equal(t, http.StatusOK, status)
+	o, err := v.e.StatObject(t.Context(), b.ID, "declared")
+	require.NoError(t, err)
+	require.Equal(t, sha256.Sum256([]byte("declared")), o.SHA256)
 
 	// Any client's signature is accepted unchecked; the SDK works as it is.
 	c := v.client(srv, aws.Credentials{AccessKeyID: "anyone", SecretAccessKey: "anything"})

@@ -3,6 +3,7 @@ package sigv4
 import (
 	"bufio"
 	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"hash"
@@ -51,6 +52,18 @@ func isStreaming(payloadHash string) bool {
 // PayloadHash is one of the STREAMING forms. The caller must then read the
 // body through a ChunkedReader.
 func (id *Identity) Streaming() bool { return isStreaming(id.PayloadHash) }
+
+// PayloadSHA256 returns the body's SHA-256 when the client declared it in
+// X-Amz-Content-Sha256 and Verify installed the check: reading r.Body to
+// io.EOF without error then proves the body has this hash, so a caller that
+// reads it so may use the sum rather than hash the body again.
+func (id *Identity) PayloadSHA256() (sum [32]byte, ok bool) {
+	if !id.PayloadSigned || id.Pending || !isHexSHA256(id.PayloadHash) {
+		return sum, false
+	}
+	_, err := hex.Decode(sum[:], []byte(id.PayloadHash))
+	return sum, err == nil
+}
 
 // ChunkedReader decodes an aws-chunked request body, verifying chunk and
 // trailer signatures as the bytes pass, with memory bounded by a small read

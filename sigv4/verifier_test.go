@@ -1,6 +1,8 @@
 package sigv4
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -143,6 +145,9 @@ func runSDKCase(t *testing.T, tc sdkCase) {
 	require.Equal(t, signTime(tc).Truncate(time.Second), got.id.SignedAt)
 	require.False(t, got.id.Presigned)
 	require.Equal(t, !tc.wantBodyUnsigned, got.id.PayloadSigned)
+	if sum, ok := got.id.PayloadSHA256(); ok {
+		require.Equal(t, sha256.Sum256(got.body), sum, "PayloadSHA256 of a body read to its end")
+	}
 	require.Equal(t, got.id.SignedAt.Format("20060102")+"/"+got.id.Region+"/"+got.id.Service+"/aws4_request", got.id.Scope)
 	require.Contains(t, req.Header.Get("Authorization"), "Signature="+got.id.Signature)
 	require.Equal(t, deriveKey(testSK, got.id.SignedAt.Format("20060102"), got.id.Region, got.id.Service), got.id.signingKey)
@@ -460,6 +465,32 @@ func TestEmptyStringPayloadHash(t *testing.T) {
 			b, err := io.ReadAll(req.Body)
 			require.NoError(t, err)
 			require.Equal(t, "form body", string(b))
+		})
+	}
+}
+
+func TestPayloadSHA256(t *testing.T) {
+	sum := sha256.Sum256([]byte("body"))
+	declared := hex.EncodeToString(sum[:])
+	for _, tc := range []struct {
+		name string
+		id   Identity
+		ok   bool
+	}{
+		{"declared and checked", Identity{PayloadHash: declared, PayloadSigned: true}, true},
+		{"declared in upper case", Identity{PayloadHash: strings.ToUpper(declared), PayloadSigned: true}, true},
+		{"not checked", Identity{PayloadHash: declared}, false},
+		{"signature pending", Identity{PayloadHash: declared, PayloadSigned: true, Pending: true}, false},
+		{"unsigned", Identity{PayloadHash: UnsignedPayload}, false},
+		{"undeclared", Identity{PayloadSigned: true}, false},
+		{"streaming", Identity{PayloadHash: StreamingPayload}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, ok := tc.id.PayloadSHA256()
+			require.Equal(t, tc.ok, ok)
+			if ok {
+				require.Equal(t, sum, got)
+			}
 		})
 	}
 }
